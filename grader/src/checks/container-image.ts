@@ -1,0 +1,25 @@
+import { Type } from '@sinclair/typebox';
+import { parseImageRef } from '../engine/image-ref.js';
+import { ContainerName, isObservation, targetContainer } from './common.js';
+import { defineCheck } from './types.js';
+
+export const containerImage = defineCheck({
+  kind: 'container-image',
+  description: 'A container was created from an image of the given repository (any tag), whether it was named by tag or by id.',
+  params: Type.Object({ container: ContainerName, repository: Type.String({ minLength: 1 }) }),
+  needs: ['container'],
+  messages: {
+    fr: { title: '{container} est créé depuis une image {repository}', expected: 'une image {repository} (tag libre)', observed: 'image « {image} » (tags : {tags})' },
+    en: { title: '{container} was created from a {repository} image', expected: 'a {repository} image (any tag)', observed: 'image "{image}" (tags: {tags})' },
+  },
+  async evaluate(check, ctx, say) {
+    const expected = say('expected', { repository: check.repository });
+    const container = await targetContainer(check, ctx, expected);
+    if (isObservation(container)) return container;
+    const state = await container.state();
+    const wanted = parseImageRef(check.repository).repository;
+    const names = [state.image, ...state.imageTags];
+    const passed = names.some((n) => !/^sha256:|^[0-9a-f]{12,64}$/.test(n) && parseImageRef(n).repository === wanted);
+    return { passed, expected, observed: say('observed', { image: state.image, tags: state.imageTags.join(', ') || '-' }) };
+  },
+});

@@ -1,0 +1,57 @@
+import { Type } from '@sinclair/typebox';
+import { ContainerName, isObservation, targetContainer, truncate } from './common.js';
+import { defineCheck } from './types.js';
+
+export const execInContainer = defineCheck({
+  kind: 'exec',
+  description: 'A command run inside a running container (docker exec, no shell unless you call one) exits with a code and prints a text.',
+  params: Type.Object({
+    container: ContainerName,
+    command: Type.Array(Type.String(), { minItems: 1 }),
+    user: Type.Optional(Type.String()),
+    expect: Type.Object(
+      { exitCode: Type.Optional(Type.Integer({ default: 0 })), outputContains: Type.Optional(Type.String()) },
+      { additionalProperties: false },
+    ),
+    timeoutSeconds: Type.Optional(Type.Number({ minimum: 1, maximum: 120 })),
+  }),
+  needs: ['container'],
+  titleData: (check) => ({ commandText: check.command.join(' ') }),
+  messages: {
+    fr: { title: '`{commandText}` réussit dans {target}', expected: 'code de sortie {exitCode}{contains}', contains: ', sortie contenant « {text} »', observed: 'code de sortie {exitCode}{timedOut}, sortie : {output}', timedOut: ' (interrompu : trop long)', notRunning: "le conteneur n'est pas en marche ({status})" },
+    en: { title: '`{commandText}` succeeds in {target}', expected: 'exit code {exitCode}{contains}', contains: ', output containing "{text}"', observed: 'exit code {exitCode}{timedOut}, output: {output}', timedOut: ' (stopped: took too long)', notRunning: 'the container is not running ({status})' },
+  },
+  async evaluate(check, ctx, say) {
+    const exitCode = check.expect.exitCode ?? 0;
+    const expected = say('expected', { exitCode, contains: check.expect.outputContains ? say('contains', { text: check.expect.outputContains }) : '' });
+    const container = await targetContainer(check, ctx, expected);
+    if (isObservation(container)) return container;
+    const state = await container.state();
+    if (!state.running) return { passed: false, expected, observed: say('notRunning', { status: state.status }) };
+    const result = await container.exec(check.command, { ...(check.user ? { user: check.user } : {}), timeoutMs: (check.timeoutSeconds ?? 15) * 1000 });
+    const output = `${result.stdout}${result.stderr}`;
+    const passed = !result.timedOut && result.exitCode === exitCode && (!check.expect.outputContains || output.includes(check.expect.outputContains));
+    return { passed, expected, observed: say('observed', { exitCode: result.exitCode, timedOut: result.timedOut ? say('timedOut') : '', output: truncate(output.replace(/\s*\n\s*/g, ' ⏎ '), 300) || '∅' }) };
+  },
+});
+
+export const processUid = defineCheck({
+  kind: 'process-uid',
+  description: "Every process running in a container has a uid other than 0 (read with `docker top`, so no shell is needed in the image).",
+  params: Type.Object({ container: ContainerName }),
+  needs: ['container'],
+  messages: {
+    fr: { title: 'Le processus du conteneur ne tourne pas en root', expected: 'uid ≠ 0 pour chaque processus', observed: '{list}', notRunning: "le conteneur n'est pas en marche ({status})" },
+    en: { title: "The container's process does not run as root", expected: 'uid ≠ 0 for every process', observed: '{list}', notRunning: 'the container is not running ({status})' },
+  },
+  async evaluate(check, ctx, say) {
+    const expected = say('expected');
+    const container = await targetContainer(check, ctx, expected);
+    if (isObservation(container)) return container;
+    const state = await container.state();
+    if (!state.running) return { passed: false, expected, observed: say('notRunning', { status: state.status }) };
+    const processes = await container.processes();
+    const list = processes.map((p) => `uid ${p.uid}: ${truncate(p.command, 80)}`).join('; ');
+    return { passed: processes.length > 0 && processes.every((p) => p.uid !== 0), expected, observed: say('observed', { list: list || '-' }) };
+  },
+});

@@ -1,0 +1,38 @@
+import { Type } from '@sinclair/typebox';
+import { pollUntil } from '../engine/poll.js';
+import { ContainerName, describeLog, isObservation, targetContainer } from './common.js';
+import { defineCheck } from './types.js';
+
+export const logsContain = defineCheck({
+  kind: 'logs-contain',
+  description: "A container's logs (stdout and stderr) contain a text, or match a regular expression with `regex: true`; polled for up to `withinSeconds`. With `absent: true`, the logs must NOT contain it.",
+  params: Type.Object({
+    container: ContainerName,
+    pattern: Type.String({ minLength: 1 }),
+    regex: Type.Optional(Type.Boolean()),
+    absent: Type.Optional(Type.Boolean()),
+    withinSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 120 })),
+  }),
+  needs: ['container'],
+  validate(check) {
+    if (!check.regex) return [];
+    try { new RegExp(check.pattern, 'm'); return []; } catch (e) { return [{ path: '/pattern', message: `not a valid regular expression: ${(e as Error).message}` }]; }
+  },
+  titleData: (check) => (check.absent ? { titleId: 'titleAbsent' } : {}),
+  messages: {
+    fr: { title: 'Les logs contiennent « {pattern} »', titleAbsent: 'Les logs ne contiennent pas « {pattern} »', expected: 'une ligne de log contenant « {pattern} »', expectedAbsent: 'aucune ligne contenant « {pattern} »', found: 'trouvé : {line}' },
+    en: { title: 'The logs contain "{pattern}"', titleAbsent: 'The logs do not contain "{pattern}"', expected: 'a log line containing "{pattern}"', expectedAbsent: 'no line containing "{pattern}"', found: 'found: {line}' },
+  },
+  async evaluate(check, ctx, say) {
+    const expected = say(check.absent ? 'expectedAbsent' : 'expected', { pattern: check.pattern });
+    const container = await targetContainer(check, ctx, expected);
+    if (isObservation(container)) return container;
+    const matcher = check.regex ? new RegExp(check.pattern, 'm') : null;
+    const find = (logs: string) => logs.split('\n').find((line) => (matcher ? matcher.test(line) : line.includes(check.pattern)));
+    const within = (check.withinSeconds ?? (check.absent ? 0 : 5)) * 1000;
+    const { value: logs } = await pollUntil(() => container.logs(), (l) => find(l) !== undefined, within, { firstDelayMs: 100 });
+    const line = find(logs);
+    const observed = line !== undefined ? say('found', { line: line.trim().slice(0, 200) }) : describeLog(logs, ctx.lang);
+    return { passed: check.absent ? line === undefined : line !== undefined, expected, observed };
+  },
+});

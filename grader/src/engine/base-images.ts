@@ -1,0 +1,163 @@
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { docker } from './docker.js';
+import { EngineError, isNotFound, messageOf } from './errors.js';
+import { normalizeImageRef, parseImageRef } from './image-ref.js';
+import { STAND_IN_LABEL } from './labels.js';
+
+export const STAND_INS_DIR = fileURLToPath(new URL('../../stand-ins/', import.meta.url));
+
+export interface StandIn {
+  image: string;
+  kind: 'rootfs' | 'dockerfile';
+  dir: string;
+  aliases: string[];
+}
+
+export type Progress = (line: string) => void;
+
+let catalogCache: StandIn[] | undefined;
+export function standInCatalog(): StandIn[] {
+  catalogCache ??= JSON.parse(readFileSync(path.join(STAND_INS_DIR, 'catalog.json'), 'utf8')) as StandIn[];
+  return catalogCache;
+}
+
+/** The stand-in that may honestly serve `ref` offline: its own tag or one of its aliases. */
+export function standInFor(ref: string, catalog: StandIn[] = standInCatalog()): StandIn | undefined {
+  const wanted = normalizeImageRef(ref);
+  return catalog.find((s) => [s.image, ...s.aliases].some((name) => normalizeImageRef(name) === wanted));
+}
+
+export async function imageExists(ref: string): Promise<boolean> {
+  try {
+    await docker().getImage(normalizeImageRef(ref)).inspect();
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw new EngineError(`could not inspect image ${ref}: ${messageOf(error)}`);
+  }
+}
+
+let registryUnreachable = false;
+
+async function pull(ref: string, progress: Progress): Promise<{ ok: true } | { ok: false; reason: string }> {
+  if (registryUnreachable && !parseImageRef(ref).registry) return { ok: false, reason: 'no registry answered earlier in this run' };
+  progress(`pulling ${ref}…`);
+  try {
+    const stream = await docker().pull(normalizeImageRef(ref));
+    await new Promise<void>((resolve, reject) => {
+      let last = '';
+      docker().modem.followProgress(
+        stream,
+        (error: Error | null) => (error ? reject(error) : resolve()),
+        (event: { status?: string; id?: string }) => {
+          const line = `${event.id ? `${event.id}: ` : ''}${event.status ?? ''}`;
+          if (event.status && line !== last && !/Downloading|Extracting|Waiting/.test(event.status)) progress(`  ${line}`);
+          last = line;
+        },
+      );
+    });
+    return { ok: true };
+  } catch (error) {
+    const reason = messageOf(error);
+    if (/dial tcp|lookup|no such host|timeout|connection refused|network is unreachable|TLS handshake/i.test(reason)) registryUnreachable = true;
+    return { ok: false, reason };
+  }
+}
+
+const inFlight = new Map<string, Promise<void>>();
+
+/**
+ * Makes sure each image exists locally: present → nothing; else pull; when no
+ * registry answers, build the offline stand-in (labelled as such) and tag it.
+ */
+export async function ensureImages(refs: Iterable<string>, progress: Progress = () => undefined): Promise<void> {
+  for (const ref of new Set([...refs].map(normalizeImageRef))) {
+    let job = inFlight.get(ref);
+    if (!job) {
+      job = ensureOne(ref, progress);
+      inFlight.set(ref, job);
+      job.catch(() => inFlight.delete(ref));
+    }
+    await job;
+  }
+}
+
+async function ensureOne(ref: string, progress: Progress): Promise<void> {
+  if (await imageExists(ref)) return;
+  const pulled = await pull(ref, progress);
+  if (pulled.ok) return;
+  const standIn = standInFor(ref);
+  if (!standIn) {
+    const offline = standInCatalog().flatMap((s) => [s.image, ...s.aliases]).join(', ');
+    throw new EngineError(
+      `base image ${ref} is not available: pulling it failed (${pulled.reason}) and there is no offline stand-in for it. ` +
+        `Images available without a registry: ${offline}.`,
+    );
+  }
+  progress(`no registry answers: building the offline stand-in for ${standIn.image} from Debian packages…`);
+  await buildStandIn(standIn, progress);
+  await tag(standIn.image, ref);
+}
+
+async function tag(source: string, target: string): Promise<void> {
+  if (normalizeImageRef(source) === target) return;
+  const t = parseImageRef(target);
+  const repo = (t.registry ? `${t.registry}/` : '') + t.repository;
+  await docker().getImage(normalizeImageRef(source)).tag({ repo, tag: t.tag ?? 'latest' });
+}
+
+async function buildStandIn(standIn: StandIn, progress: Progress): Promise<void> {
+  if (await imageExists(standIn.image)) return;
+  const dir = path.join(STAND_INS_DIR, standIn.dir);
+  const started = Date.now();
+  if (standIn.kind === 'rootfs') {
+    await importRootfs(standIn, dir, progress);
+  } else {
+    const parent = /^FROM\s+(\S+)/m.exec(readFileSync(path.join(dir, 'Dockerfile'), 'utf8'))?.[1];
+    if (parent && parent !== 'scratch') await ensureImages([parent], progress);
+    const result = await execa('docker', ['build', '-q', '-t', standIn.image, '--label', `${STAND_IN_LABEL}=true`, '--label', `${STAND_IN_LABEL}.for=${standIn.image}`, dir], {
+      env: { DOCKER_BUILDKIT: '0' },
+      reject: false,
+      all: true,
+      timeout: 15 * 60_000,
+    });
+    if (result.exitCode !== 0) throw new EngineError(`building the stand-in ${standIn.image} failed:\n${tail(result.all ?? '')}`);
+  }
+  for (const alias of standIn.aliases) {
+    if (!(await imageExists(alias))) await tag(standIn.image, normalizeImageRef(alias));
+  }
+  progress(`stand-in ${standIn.image} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+async function importRootfs(standIn: StandIn, dir: string, progress: Progress): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    throw new EngineError(`${standIn.image} cannot be pulled and its offline stand-in needs debootstrap as root; run \`npm run provision\` as root once.`);
+  }
+  const rootfs = mkdtempSync(path.join(os.tmpdir(), 'dockerlab-rootfs-'));
+  try {
+    progress(`debootstrap of ${standIn.image} (about 30 s)…`);
+    const made = await execa('bash', [path.join(dir, 'make-rootfs.sh'), rootfs], { reject: false, all: true, timeout: 15 * 60_000 });
+    if (made.exitCode !== 0) throw new EngineError(`making the ${standIn.image} root filesystem failed:\n${tail(made.all ?? '')}`);
+    const imported = await execa(
+      'bash',
+      ['-c', 'set -o pipefail; tar -C "$1" -c . | docker import --change \'CMD ["bash"]\' --change "LABEL $2=true" --change "LABEL $2.for=$3" - "$3"', 'import', rootfs, STAND_IN_LABEL, standIn.image],
+      { reject: false, all: true, timeout: 10 * 60_000 },
+    );
+    if (imported.exitCode !== 0) throw new EngineError(`importing ${standIn.image} failed:\n${tail(imported.all ?? '')}`);
+  } finally {
+    rmSync(rootfs, { recursive: true, force: true });
+  }
+}
+
+function tail(text: string, lines = 15): string {
+  return text.trim().split('\n').slice(-lines).join('\n');
+}
+
+/** Every stand-in and alias, for provisioning a machine ahead of time. */
+export async function ensureAllStandIns(progress: Progress): Promise<void> {
+  await ensureImages(standInCatalog().map((s) => s.image), progress);
+}

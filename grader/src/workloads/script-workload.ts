@@ -1,0 +1,87 @@
+import { existsSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { execa } from 'execa';
+import { ensureImages } from '../engine/base-images.js';
+import { removeLabelled, removeNamed } from '../engine/cleanup.js';
+import { docker } from '../engine/docker.js';
+import { UsageError } from '../engine/errors.js';
+import type { ScriptFacts } from '../engine/facts.js';
+import type { ScriptWorkload } from '../spec/schema.js';
+import { writeDockerShim } from './docker-shim.js';
+import { DEFAULT_LIMITS } from './image-workload.js';
+import type { PreparedWorkload, WorkloadOptions } from './types.js';
+
+const MAX_OUTPUT = 64 * 1024;
+
+/** Runs the student's commands.sh with bash, from the submission folder, with a time limit; the lab's named objects are removed before and after. */
+export async function prepareScriptWorkload(workload: ScriptWorkload, options: WorkloadOptions, onStop: (stop: () => void) => void): Promise<PreparedWorkload> {
+  const { runId, labels, say } = options;
+  const objects = { containers: workload.objects.containers ?? [], networks: workload.objects.networks ?? [], volumes: workload.objects.volumes ?? [] };
+  const limits = { ...DEFAULT_LIMITS, ...workload.limits };
+  const scriptName = workload.script ?? 'commands.sh';
+  const timeoutSeconds = workload.timeoutSeconds ?? 60;
+  const notes: string[] = [];
+  const finish = async () => {
+    const gone = await removeNamed(objects);
+    await removeLabelled(runId);
+    return gone.length ? [say('removedAfter', { list: gone.join(', ') })] : [];
+  };
+  const scriptPath = path.join(options.submissionDir, scriptName);
+  if (!existsSync(scriptPath)) {
+    return { script: { script: scriptName, exitCode: null, timedOut: false, timeoutSeconds, durationMs: 0, output: '' }, unavailable: {}, notes, finish };
+  }
+  if (workload.images?.length) await ensureImages(workload.images, options.progress);
+  const gone = await removeNamed(objects);
+  if (gone.length) notes.push(say('removedBefore', { list: gone.join(', ') }));
+  for (const port of workload.hostPorts ?? []) await requireFreeHostPort(port);
+  notes.push(say('scriptLimits', limits));
+
+  const realDocker = (await execa('bash', ['-c', 'command -v docker'], { reject: false })).stdout.trim() || 'docker';
+  const shimDir = writeDockerShim(realDocker, labels, limits);
+  options.progress(`running ${scriptName} (time limit ${timeoutSeconds} s)…`);
+  const started = Date.now();
+  const child = execa('bash', [scriptName], {
+    cwd: options.submissionDir,
+    env: { PATH: `${shimDir}:${process.env.PATH ?? ''}`, DOCKERLAB_RUN: runId },
+    stdin: 'ignore',
+    all: true,
+    reject: false,
+    detached: true,
+    maxBuffer: 8 * 1024 * 1024,
+  });
+  // The whole process group goes, with SIGKILL: an attached `docker run` must not forward a TERM to its container.
+  const killGroup = () => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  };
+  onStop(killGroup);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup();
+  }, timeoutSeconds * 1000);
+  const result = await child;
+  clearTimeout(timer);
+  killGroup();
+  rmSync(shimDir, { recursive: true, force: true });
+  const output = (result.all ?? '').slice(-MAX_OUTPUT);
+  const script: ScriptFacts = { script: scriptName, exitCode: timedOut ? null : (result.exitCode ?? null), timedOut, timeoutSeconds, durationMs: Date.now() - started, output };
+  return { script, unavailable: {}, notes, finish };
+}
+
+/** A host port the task names must be free, or the student's `-p` would fail for reasons that are not theirs. */
+async function requireFreeHostPort(port: number): Promise<void> {
+  const free = await new Promise<boolean>((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '0.0.0.0', exclusive: true }, () => server.close(() => resolve(true)));
+  });
+  if (free) return;
+  const holders = await docker().listContainers({ filters: JSON.stringify({ publish: [String(port)] }) });
+  const who = holders.length ? `container ${holders.map((c) => c.Names[0]?.replace(/^\//, '')).join(', ')}` : 'another program';
+  throw new UsageError(`host port ${port}, which this lab asks you to publish, is already used by ${who}. Stop it (docker rm -f …) and grade again.`);
+}
