@@ -164,11 +164,9 @@ export function titleOf(check: CheckSpec, lang: Lang): string {
   if (!kind) return check.id;
   const say: Say = (id, data) => format(kind.messages[lang][id] ?? id, data);
   const extra = kind.titleData?.(check as never, say) ?? {};
-  const container = typeof check.container === 'string' ? check.container : MESSAGES[lang].theContainer;
-  const data = { protocol: 'tcp', ...check, container, target: container, ...extra };
-  const template = kind.messages[lang][extra.titleId ?? 'title'] ?? check.id;
-  const text = format(template, data);
-  return text.charAt(0).toUpperCase() + text.slice(1);
+  const named = typeof check.container === 'string' ? (lang === 'fr' ? ` « ${check.container} »` : ` "${check.container}"`) : '';
+  const data = { protocol: 'tcp', ...check, named, ...extra };
+  return format(kind.messages[lang][extra.titleId ?? 'title'] ?? check.id, data);
 }
 
 function resultFor(check: CheckSpec, _lab: Lab, lang: Lang, outcome: Pick<CheckResult, 'status' | 'message'> & Partial<CheckResult>): CheckResult {
@@ -178,7 +176,7 @@ function resultFor(check: CheckSpec, _lab: Lab, lang: Lang, outcome: Pick<CheckR
     title: titleOf(check, lang),
     points: passed ? check.points : 0,
     maxPoints: check.points,
-    hint: passed ? null : (pick(check.hint, lang) ?? null),
+    hint: outcome.status === 'failed' ? (pick(check.hint, lang) ?? null) : null,
     expected: null,
     observed: null,
     durationMs: 0,

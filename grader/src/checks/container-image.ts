@@ -9,8 +9,8 @@ export const containerImage = defineCheck({
   params: Type.Object({ container: ContainerName, repository: Type.String({ minLength: 1 }) }),
   needs: ['container'],
   messages: {
-    fr: { title: '{container} est créé depuis une image {repository}', expected: 'une image {repository} (tag libre)', observed: 'image « {image} » (tags : {tags})' },
-    en: { title: '{container} was created from a {repository} image', expected: 'a {repository} image (any tag)', observed: 'image "{image}" (tags: {tags})' },
+    fr: { title: 'Le conteneur{named} est créé depuis une image {repository}', expected: 'une image {repository} (tag libre)', observed: 'image « {image} » (tags : {tags})' },
+    en: { title: 'The container{named} was created from a {repository} image', expected: 'a {repository} image (any tag)', observed: 'image "{image}" (tags: {tags})' },
   },
   async evaluate(check, ctx, say) {
     const expected = say('expected', { repository: check.repository });

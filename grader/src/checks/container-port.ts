@@ -21,16 +21,16 @@ export const containerPort = defineCheck({
   titleData: (check) => (check.published === false ? { titleId: 'titleUnpublished' } : {}),
   messages: {
     fr: {
-      title: '{container} publie le port {containerPort}/{protocol} sur le port hôte {hostPort}',
-      titleUnpublished: "{container} ne publie pas le port {containerPort}/{protocol} sur l'hôte",
+      title: 'Le conteneur{named} publie le port {containerPort}/{protocol} sur le port hôte {hostPort}',
+      titleUnpublished: "Le conteneur{named} ne publie pas le port {containerPort}/{protocol} sur l'hôte",
       expected: '-p {hostPort}:{containerPort}',
       expectedUnpublished: 'aucune publication du port {containerPort}/{protocol}',
       observed: 'publications : {bindings}',
       none: 'aucune',
     },
     en: {
-      title: '{container} publishes port {containerPort}/{protocol} on host port {hostPort}',
-      titleUnpublished: '{container} does not publish port {containerPort}/{protocol} on the host',
+      title: 'The container{named} publishes port {containerPort}/{protocol} on host port {hostPort}',
+      titleUnpublished: 'The container{named} does not publish port {containerPort}/{protocol} on the host',
       expected: '-p {hostPort}:{containerPort}',
       expectedUnpublished: 'no publication of port {containerPort}/{protocol}',
       observed: 'published: {bindings}',

@@ -18,7 +18,7 @@ export const containerState = defineCheck({
   needs: ['container'],
   messages: {
     fr: {
-      title: '{target} est {statusText}',
+      title: 'Le conteneur{named} est {statusText}',
       expected: 'état « {status} »{exit}',
       observed: 'état « {status} », code de sortie {exitCode}{restarts}{oom}\n{logs}',
       observedRunning: 'en marche depuis {uptime} s{restarts}',
@@ -28,7 +28,7 @@ export const containerState = defineCheck({
       running: 'en marche', exited: 'arrêté', created: 'créé', paused: 'en pause',
     },
     en: {
-      title: '{target} is {statusText}',
+      title: 'The container{named} is {statusText}',
       expected: 'state "{status}"{exit}',
       observed: 'state "{status}", exit code {exitCode}{restarts}{oom}\n{logs}',
       observedRunning: 'running for {uptime} s{restarts}',

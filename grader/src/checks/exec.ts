@@ -18,8 +18,8 @@ export const execInContainer = defineCheck({
   needs: ['container'],
   titleData: (check) => ({ commandText: check.command.join(' ') }),
   messages: {
-    fr: { title: '`{commandText}` réussit dans {target}', expected: 'code de sortie {exitCode}{contains}', contains: ', sortie contenant « {text} »', observed: 'code de sortie {exitCode}{timedOut}, sortie : {output}', timedOut: ' (interrompu : trop long)', notRunning: "le conteneur n'est pas en marche ({status})" },
-    en: { title: '`{commandText}` succeeds in {target}', expected: 'exit code {exitCode}{contains}', contains: ', output containing "{text}"', observed: 'exit code {exitCode}{timedOut}, output: {output}', timedOut: ' (stopped: took too long)', notRunning: 'the container is not running ({status})' },
+    fr: { title: '`{commandText}` réussit dans le conteneur{named}', expected: 'code de sortie {exitCode}{contains}', contains: ', sortie contenant « {text} »', observed: 'code de sortie {exitCode}{timedOut}, sortie : {output}', timedOut: ' (interrompu : trop long)', notRunning: "le conteneur n'est pas en marche ({status})" },
+    en: { title: '`{commandText}` succeeds in the container{named}', expected: 'exit code {exitCode}{contains}', contains: ', output containing "{text}"', observed: 'exit code {exitCode}{timedOut}, output: {output}', timedOut: ' (stopped: took too long)', notRunning: 'the container is not running ({status})' },
   },
   async evaluate(check, ctx, say) {
     const exitCode = check.expect.exitCode ?? 0;

@@ -1,0 +1,45 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { writeDockerShim } from '../../grader/src/workloads/docker-shim.js';
+
+/** The shim is bash: run it for real against a fake client that prints the arguments it receives. */
+describe('docker shim', () => {
+  let fakeDir: string;
+  let shimDir: string;
+  beforeAll(() => {
+    fakeDir = mkdtempSync(path.join(os.tmpdir(), 'fake-docker-'));
+    const fake = path.join(fakeDir, 'docker');
+    writeFileSync(fake, '#!/usr/bin/env bash\nprintf "%s\\n" "$@"\n');
+    chmodSync(fake, 0o755);
+    shimDir = writeDockerShim(fake, { dockerlab: '1', 'dockerlab.run': "r1 it's" }, { memoryMiB: 512, cpus: 1, pids: 256 });
+  });
+  afterAll(() => {
+    rmSync(fakeDir, { recursive: true, force: true });
+    rmSync(shimDir, { recursive: true, force: true });
+  });
+  const run = (...args: string[]) => execFileSync(path.join(shimDir, 'docker'), args, { encoding: 'utf8' }).trimEnd().split('\n');
+
+  it('puts labels and limits right after `run`, before the student flags (which therefore win)', () => {
+    expect(run('run', '-d', '-m', '256m', '--name', 'site', 'nginx')).toEqual([
+      'run', '--label', 'dockerlab=1', '--label', "dockerlab.run=r1 it's", '--memory', '512m', '--cpus', '1', '--pids-limit', '256',
+      '-d', '-m', '256m', '--name', 'site', 'nginx',
+    ]);
+  });
+  it('handles `container create` and global flags before the command', () => {
+    const out = run('--log-level', 'warn', 'container', 'create', 'nginx');
+    expect(out.slice(0, 4)).toEqual(['--log-level', 'warn', 'container', 'create']);
+    expect(out).toContain('--pids-limit');
+    expect(out[out.length - 1]).toBe('nginx');
+  });
+  it('labels networks and volumes it creates, without resource flags', () => {
+    expect(run('network', 'create', 'reseau-app')).toEqual(['network', 'create', '--label', 'dockerlab=1', '--label', "dockerlab.run=r1 it's", 'reseau-app']);
+    expect(run('volume', 'create', 'donnees')).toContain('--label');
+  });
+  it('passes every other command through untouched', () => {
+    expect(run('stop', 'ancien')).toEqual(['stop', 'ancien']);
+    expect(run('ps', '-a', '--filter', 'name=run')).toEqual(['ps', '-a', '--filter', 'name=run']);
+    expect(run('exec', 'x', 'docker', 'run')).toEqual(['exec', 'x', 'docker', 'run']);
+  });
+});
