@@ -10,6 +10,6 @@ const common = {
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/tests/unit/**/*.test.ts'] },
-    { ...common, displayName: 'docker', testMatch: ['<rootDir>/tests/docker/**/*.test.ts'], slowTestThreshold: 120 },
+    { ...common, displayName: 'docker', testMatch: ['<rootDir>/tests/docker/**/*.test.ts'], slowTestThreshold: 120, testTimeout: 240_000 },
   ],
 };

@@ -1,0 +1,80 @@
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+
+/**
+ * Grades lab-03's reference solution several times with warm caches and, in the
+ * same run, times the raw docker CLI doing the same work; prints both medians
+ * and, last, `grader/raw ratio: N`.
+ */
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const CLI = path.join(ROOT, 'grader/dist/cli.js');
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+
+const RAW = String.raw`
+set -euo pipefail
+dir=$1; name=bench-raw-$$; tag=bench-raw:$$
+DOCKER_BUILDKIT=0 docker build -q --label dockerlab=1 -t "$tag" "$dir" >/dev/null
+docker run -d --name "$name" --label dockerlab=1 -m 512m --cpus 1 --pids-limit 256 -p 127.0.0.1::8080 "$tag" >/dev/null
+port=$(docker port "$name" 8080/tcp | head -n1 | sed 's/.*://')
+until curl -fsS "http://127.0.0.1:$port/" 2>/dev/null | grep -q ok; do sleep 0.05; done
+docker image inspect -f '{{.Config.User}} {{.Config.Env}} {{.Config.WorkingDir}} {{.Config.Labels}} {{.Config.ExposedPorts}} {{.Config.Cmd}}' "$tag" >/dev/null
+docker exec "$name" cat /etc/passwd >/dev/null
+docker top "$name" -o pid,uid,args >/dev/null
+docker logs "$name" 2>&1 | grep -q "Serving on port 8080"
+docker inspect -f '{{.State.Status}}' "$name" >/dev/null
+docker rm -f "$name" >/dev/null
+docker rmi --no-prune "$tag" >/dev/null
+`;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+async function timed(run: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await run();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dockerlab-bench-'));
+  const labDir = path.join(ROOT, 'labs/lab-03');
+  for (const entry of readdirSync(labDir)) if (entry !== 'lab.json' && entry !== 'README.md') cpSync(path.join(labDir, entry), path.join(dir, entry), { recursive: true });
+  cpSync(path.join(ROOT, 'tests/fixtures/lab-03/reference'), dir, { recursive: true });
+  const grader = () => execa('node', [CLI, 'lab-03', '--submission', dir, '--format', 'json', '--quiet']);
+  const raw = () => execa('bash', ['-c', RAW, 'raw', dir]);
+  try {
+    process.stderr.write('warming caches (one run of each)…\n');
+    const first = await grader();
+    const result = JSON.parse(first.stdout) as { score: number; maxScore: number };
+    if (result.score !== result.maxScore) throw new Error(`the reference did not score full marks (${result.score}/${result.maxScore})`);
+    await raw();
+    const graderTimes: number[] = [];
+    const rawTimes: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      graderTimes.push(await timed(grader));
+      rawTimes.push(await timed(raw));
+      process.stderr.write(`run ${i + 1}/${RUNS}: grader ${graderTimes[i]!.toFixed(0)} ms, raw ${rawTimes[i]!.toFixed(0)} ms\n`);
+    }
+    const help: number[] = [];
+    for (let i = 0; i < 7; i++) help.push(await timed(() => execa('node', [CLI, '--help'])));
+    const g = median(graderTimes);
+    const r = median(rawTimes);
+    process.stdout.write(`grade --help start-up median: ${median(help).toFixed(0)} ms (target ≤ 500 ms)\n`);
+    process.stdout.write(`grader median: ${g.toFixed(0)} ms over ${RUNS} runs (lab-03 reference, warm caches)\n`);
+    process.stdout.write(`raw docker CLI median: ${r.toFixed(0)} ms over ${RUNS} runs (build, run, wait for HTTP, inspect, exec, top, logs, remove)\n`);
+    process.stdout.write(`grader/raw ratio: ${(g / r).toFixed(2)}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${(error as Error).message}\n`);
+  process.exitCode = 1;
+});

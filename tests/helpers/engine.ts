@@ -1,0 +1,22 @@
+import { docker } from '../../grader/src/engine/docker.js';
+import { LABEL } from '../../grader/src/engine/labels.js';
+
+/** Everything carrying the grader's label, by kind: the suite asserts it is empty after each file. */
+export async function labelled(): Promise<{ containers: string[]; images: string[]; networks: string[]; volumes: string[] }> {
+  const filters = JSON.stringify({ label: [LABEL] });
+  const d = docker();
+  const [containers, images, networks, volumes] = await Promise.all([
+    d.listContainers({ all: true, filters }),
+    d.listImages({ filters }),
+    d.listNetworks({ filters }),
+    d.listVolumes({ filters }),
+  ]);
+  return {
+    containers: containers.map((c) => c.Names[0] ?? c.Id),
+    images: images.map((i) => i.RepoTags?.[0] ?? i.Id),
+    networks: networks.map((n) => n.Name),
+    volumes: (volumes.Volumes ?? []).map((v) => v.Name),
+  };
+}
+
+export const NOTHING_LABELLED = { containers: [], images: [], networks: [], volumes: [] };
