@@ -1,6 +1,7 @@
 import { externalBases, finalBase, instructionForStep, parseDockerfile } from '../../grader/src/dockerfile/parse.js';
 import { describeFailure } from '../../grader/src/engine/build.js';
 import { normalizeImageRef, parseImageRef } from '../../grader/src/engine/image-ref.js';
+import { standInFor } from '../../grader/src/engine/base-images.js';
 
 describe('parseDockerfile', () => {
   it('joins continuation lines and keeps each instruction line', () => {
@@ -57,5 +58,21 @@ describe('image references', () => {
   it('normalizes an untagged name to latest', () => {
     expect(normalizeImageRef('nginx')).toBe('nginx:latest');
     expect(normalizeImageRef('docker.io/library/python:3.11-slim')).toBe('python:3.11-slim');
+  });
+});
+
+describe('offline stand-ins', () => {
+  it.each([
+    ['python:3.11-slim', 'python:3.11-slim'],
+    ['python:3.11.9-slim-bookworm', 'python:3.11-slim'],
+    ['docker.io/library/nginx', 'nginx:1.27'],
+    ['nginx:1.25.3', 'nginx:1.27'],
+    ['busybox:1.36.1-glibc', 'busybox:1.36'],
+    ['debian:12.7-slim', 'debian:bookworm-slim'],
+  ])('%s is served by %s', (ref, image) => {
+    expect(standInFor(ref)?.image).toBe(image);
+  });
+  it.each(['python:3.12-slim', 'nginx:1.27-alpine', 'python:3.11-alpine', 'localhost:5000/python:3.11', 'node:20', 'redis:6'])('%s has none', (ref) => {
+    expect(standInFor(ref)).toBeUndefined();
   });
 });

@@ -15,6 +15,8 @@ export interface StandIn {
   kind: 'rootfs' | 'dockerfile';
   dir: string;
   aliases: string[];
+  /** Other tags of the same repository this stand-in may serve offline (never alpine ones). */
+  tagPattern?: string;
 }
 
 export type Progress = (line: string) => void;
@@ -28,7 +30,11 @@ export function standInCatalog(): StandIn[] {
 /** The stand-in that may honestly serve `ref` offline: its own tag or one of its aliases. */
 export function standInFor(ref: string, catalog: StandIn[] = standInCatalog()): StandIn | undefined {
   const wanted = normalizeImageRef(ref);
-  return catalog.find((s) => [s.image, ...s.aliases].some((name) => normalizeImageRef(name) === wanted));
+  const exact = catalog.find((s) => [s.image, ...s.aliases].some((name) => normalizeImageRef(name) === wanted));
+  if (exact) return exact;
+  const r = parseImageRef(ref);
+  if (r.registry || r.digest || /alpine|windows|nanoserver/.test(r.tag ?? '')) return undefined;
+  return catalog.find((s) => s.tagPattern && parseImageRef(s.image).repository === r.repository && new RegExp(s.tagPattern).test(r.tag ?? 'latest'));
 }
 
 export async function imageExists(ref: string): Promise<boolean> {
@@ -144,7 +150,7 @@ async function importRootfs(standIn: StandIn, dir: string, progress: Progress): 
     if (made.exitCode !== 0) throw new EngineError(`making the ${standIn.image} root filesystem failed:\n${tail(made.all ?? '')}`);
     const imported = await execa(
       'bash',
-      ['-c', 'set -o pipefail; tar -C "$1" -c . | docker import --change \'CMD ["bash"]\' --change "LABEL $2=true" --change "LABEL $2.for=$3" - "$3"', 'import', rootfs, STAND_IN_LABEL, standIn.image],
+      ['-c', 'set -o pipefail; tar -C "$1" -c . | docker import --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" --change \'CMD ["bash"]\' --change "LABEL $2=true" --change "LABEL $2.for=$3" - "$3"', 'import', rootfs, STAND_IN_LABEL, standIn.image],
       { reject: false, all: true, timeout: 10 * 60_000 },
     );
     if (imported.exitCode !== 0) throw new EngineError(`importing ${standIn.image} failed:\n${tail(imported.all ?? '')}`);

@@ -10,7 +10,15 @@ export class EngineImage implements ImageFacts {
 
   constructor(readonly ref: string, private readonly labels: Record<string, string>, private readonly track: (containerId: string) => void) {}
 
-  async config(): Promise<ImageConfig> {
+  private configCache: Promise<ImageConfig> | undefined;
+
+  /** Asked once: an image's config never changes. */
+  config(): Promise<ImageConfig> {
+    this.configCache ??= this.inspect();
+    return this.configCache;
+  }
+
+  private async inspect(): Promise<ImageConfig> {
     try {
       const info = await docker().getImage(this.ref).inspect();
       const c = info.Config;

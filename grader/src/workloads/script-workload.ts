@@ -1,4 +1,4 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -7,6 +7,7 @@ import { removeLabelled, removeNamed } from '../engine/cleanup.js';
 import { docker } from '../engine/docker.js';
 import { UsageError } from '../engine/errors.js';
 import type { ScriptFacts } from '../engine/facts.js';
+import { lastLines } from '../engine/stream.js';
 import type { ScriptWorkload } from '../spec/schema.js';
 import { writeDockerShim } from './docker-shim.js';
 import { DEFAULT_LIMITS } from './image-workload.js';
@@ -39,9 +40,17 @@ export async function prepareScriptWorkload(workload: ScriptWorkload, options: W
 
   const realDocker = (await execa('bash', ['-c', 'command -v docker'], { reject: false })).stdout.trim() || 'docker';
   const shimDir = writeDockerShim(realDocker, labels, limits);
+  // A script saved with Windows line endings fails on every line under bash; run an LF copy and say so.
+  let scriptToRun = scriptPath;
+  const text = readFileSync(scriptPath, 'utf8');
+  if (text.includes('\r\n')) {
+    scriptToRun = path.join(shimDir, 'script-lf.sh');
+    writeFileSync(scriptToRun, text.replace(/\r\n/g, '\n'));
+    notes.push(say('crlf', { script: scriptName }));
+  }
   options.progress(`running ${scriptName} (time limit ${timeoutSeconds} s)…`);
   const started = Date.now();
-  const child = execa('bash', [scriptName], {
+  const child = execa('bash', [scriptToRun], {
     cwd: options.submissionDir,
     env: { PATH: `${shimDir}:${process.env.PATH ?? ''}`, DOCKERLAB_RUN: runId },
     stdin: 'ignore',
@@ -70,6 +79,10 @@ export async function prepareScriptWorkload(workload: ScriptWorkload, options: W
   rmSync(shimDir, { recursive: true, force: true });
   const output = (result.all ?? '').slice(-MAX_OUTPUT);
   const script: ScriptFacts = { script: scriptName, exitCode: timedOut ? null : (result.exitCode ?? null), timedOut, timeoutSeconds, durationMs: Date.now() - started, output };
+  if (!timedOut && result.exitCode !== 0) {
+    const tail = lastLines(output, 5).split('\n').map((l) => `  | ${l}`).join('\n');
+    notes.push(say('scriptFailed', { script: scriptName, code: result.exitCode ?? '?', tail }));
+  }
   return { script, unavailable: {}, notes, finish };
 }
 
