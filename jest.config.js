@@ -8,8 +8,9 @@ const common = {
 };
 
 export default {
+  testTimeout: 240_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/tests/unit/**/*.test.ts'] },
-    { ...common, displayName: 'docker', testMatch: ['<rootDir>/tests/docker/**/*.test.ts'], slowTestThreshold: 120, testTimeout: 240_000 },
+    { ...common, displayName: 'docker', testMatch: ['<rootDir>/tests/docker/**/*.test.ts'], slowTestThreshold: 120 },
   ],
 };

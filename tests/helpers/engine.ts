@@ -1,9 +1,19 @@
 import { docker } from '../../grader/src/engine/docker.js';
 import { LABEL } from '../../grader/src/engine/labels.js';
 
-/** Everything carrying the grader's label, by kind: the suite asserts it is empty after each file. */
+/** Everything carrying the grader's label (or testcontainers'), by kind: the suite asserts it is empty after each file. */
 export async function labelled(): Promise<{ containers: string[]; images: string[]; networks: string[]; volumes: string[] }> {
-  const filters = JSON.stringify({ label: [LABEL] });
+  const [ours, theirs] = await Promise.all([LABEL, 'org.testcontainers'].map((label) => labelledWith(label)));
+  return {
+    containers: [...ours!.containers, ...theirs!.containers],
+    images: ours!.images,
+    networks: [...ours!.networks, ...theirs!.networks],
+    volumes: [...ours!.volumes, ...theirs!.volumes],
+  };
+}
+
+async function labelledWith(label: string): Promise<{ containers: string[]; images: string[]; networks: string[]; volumes: string[] }> {
+  const filters = JSON.stringify({ label: [label] });
   const d = docker();
   const [containers, images, networks, volumes] = await Promise.all([
     d.listContainers({ all: true, filters }),

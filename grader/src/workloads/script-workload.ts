@@ -36,7 +36,7 @@ export async function prepareScriptWorkload(workload: ScriptWorkload, options: W
   const gone = await removeNamed(objects);
   if (gone.length) notes.push(say('removedBefore', { list: gone.join(', ') }));
   for (const port of workload.hostPorts ?? []) await requireFreeHostPort(port);
-  notes.push(say('scriptLimits', limits));
+  notes.push(say('scriptLimits', { memory: limits.memoryMiB, cpus: limits.cpus, pids: limits.pids }));
 
   const realDocker = (await execa('bash', ['-c', 'command -v docker'], { reject: false })).stdout.trim() || 'docker';
   const shimDir = writeDockerShim(realDocker, labels, limits);
