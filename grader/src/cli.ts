@@ -50,7 +50,9 @@ async function main(argv: string[]): Promise<number> {
   }
   if (values.lang !== undefined && !isLang(values.lang)) return usage(`--lang must be fr or en, not "${values.lang}"`);
   const lang = values.lang as Lang | undefined;
-  const progress = values.quiet ? () => undefined : (line: string) => process.stderr.write(`· ${line}\n`);
+  const t0 = Date.now();
+  const stamp = process.env.DOCKERLAB_DEBUG ? () => `[${Date.now() - t0} ms] ` : () => '';
+  const progress = values.quiet ? () => undefined : (line: string) => process.stderr.write(`· ${stamp()}${line}\n`);
 
   if (values.list) return list(lang);
   if (values.validate) return validate(positionals);

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { checkKind } from './checks/index.js';
 import { needsOf, type CheckContext, type Need, type Say } from './checks/types.js';
-import { type Progress } from './engine/base-images.js';
+import type { Progress } from './engine/base-images.js';
 import { onTeardown, removeLabelled } from './engine/cleanup.js';
 import { EngineContainer } from './engine/container.js';
 import { requireEngine } from './engine/docker.js';
@@ -70,7 +70,8 @@ export async function grade(options: GradeOptions): Promise<Result> {
       ? await prepareImageWorkload(lab.workload, workloadOptions, onStop)
       : await prepareScriptWorkload(lab.workload, workloadOptions, onStop);
     notes.push(...prepared.notes);
-    checks = await evaluateChecks(lab, prepared, { lang, submissionDir, say });
+    progress('workload ready; evaluating checks…');
+    checks = await evaluateChecks(lab, prepared, { lang, submissionDir, say, progress });
   } catch (error) {
     if (error instanceof UsageError || error instanceof NoEngineError) throw error;
     // The workload itself could not be set up by the engine: every check is an `error`, none is the student's fault.
@@ -99,7 +100,7 @@ export async function grade(options: GradeOptions): Promise<Result> {
   };
 }
 
-async function evaluateChecks(lab: Lab, prepared: PreparedWorkload, env: { lang: Lang; submissionDir: string; say: (id: MessageId, data?: Record<string, unknown>) => string }): Promise<CheckResult[]> {
+async function evaluateChecks(lab: Lab, prepared: PreparedWorkload, env: { lang: Lang; submissionDir: string; say: (id: MessageId, data?: Record<string, unknown>) => string; progress: Progress }): Promise<CheckResult[]> {
   const { lang, say } = env;
   const namedCache = new Map<string, EngineContainer | null>();
   const ctx: CheckContext = {
@@ -137,6 +138,7 @@ async function evaluateChecks(lab: Lab, prepared: PreparedWorkload, env: { lang:
         ? observation.observed
         : `${say('expected')}: ${observation.expected}\n${say('observed')}: ${observation.observed}`;
       results.push(resultFor(check, lab, lang, { status: observation.passed ? 'passed' : 'failed', message, expected: observation.expected, observed: observation.observed, durationMs: Date.now() - started }));
+      env.progress(`${check.id}: ${observation.passed ? 'passed' : 'failed'} (${Date.now() - started} ms)`);
     } catch (error) {
       const reason = error instanceof EngineError ? error.message : `internal error in check kind "${check.kind}": ${messageOf(error)}`;
       results.push(resultFor(check, lab, lang, { status: 'error', message: say('error', { reason }), durationMs: Date.now() - started }));

@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../paths.js';
 import { execa } from 'execa';
 
 /**
@@ -9,7 +9,7 @@ import { execa } from 'execa';
  * same run, times the raw docker CLI doing the same work; prints both medians
  * and, last, `grader/raw ratio: N`.
  */
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const ROOT = packageRoot();
 const CLI = path.join(ROOT, 'grader/dist/cli.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 

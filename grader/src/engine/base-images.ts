@@ -1,14 +1,14 @@
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fromRoot } from '../paths.js';
 import { execa } from 'execa';
 import { docker } from './docker.js';
 import { EngineError, isNotFound, messageOf } from './errors.js';
 import { normalizeImageRef, parseImageRef } from './image-ref.js';
 import { STAND_IN_LABEL } from './labels.js';
 
-export const STAND_INS_DIR = fileURLToPath(new URL('../../stand-ins/', import.meta.url));
+export const STAND_INS_DIR = fromRoot('grader', 'stand-ins');
 
 export interface StandIn {
   image: string;

@@ -4,6 +4,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { checkKind, knownKinds } from '../checks/index.js';
 import { needsOf } from '../checks/types.js';
+import { fromRoot } from '../paths.js';
 import { checkSchema, LabShape, type Lab } from './schema.js';
 
 /** One thing wrong with a lab spec: where (file, line, JSON path) and what was expected. */
@@ -142,7 +143,7 @@ function explain(e: ErrorObject): string {
 
 /** The labs folder of this repository. */
 export function labsDir(): string {
-  return path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../labs');
+  return fromRoot('labs');
 }
 
 export function listLabIds(dir = labsDir()): string[] {

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fromRoot } from '../paths.js';
 import { fullLabSchema } from './full-schema.js';
 
 /** Writes labs/lab.schema.json, which editors use for completion; `npm run schema` after changing a check kind. */
-const target = fileURLToPath(new URL('../../../labs/lab.schema.json', import.meta.url));
+const target = fromRoot('labs', 'lab.schema.json');
 writeFileSync(target, `${JSON.stringify(fullLabSchema(), null, 2)}\n`);
 process.stdout.write(`wrote ${target}\n`);

@@ -36,6 +36,7 @@ export async function prepareImageWorkload(workload: ImageWorkload, options: Wor
   if (!build.ok) {
     return { build, unavailable: { image: 'skippedBuild', container: 'skippedBuild' }, notes: [], finish };
   }
+  options.progress(`built in ${build.durationMs} ms`);
   const image = new EngineImage(tag, labels, () => undefined);
   const prepared: PreparedWorkload = { build, image, unavailable: {}, notes: [], finish };
   if (!workload.run) return prepared;
