@@ -39,8 +39,12 @@ export function chooseLang(explicit: Lang | undefined, lab: Lab | undefined): La
 /** load → validate → workload → checks → result; one direction, nothing rendered here. */
 export async function grade(options: GradeOptions): Promise<Result> {
   const started = Date.now();
+  options.progress?.('grading starts');
   const labDir = resolveLabDir(options.lab);
   if (!existsSync(labDir)) throw new UsageError(`no lab "${options.lab}" (looked in ${labDir}); \`npm run grade -- --list\` shows the labs`);
+  // Asked now, answered while the spec is validated.
+  const engineAnswers = requireEngine();
+  engineAnswers.catch(() => undefined);
   const lab = loadLabFile(path.join(labDir, 'lab.json'));
   const submissionDir = path.resolve(options.submission ?? labDir);
   if (!existsSync(submissionDir) || !statSync(submissionDir).isDirectory()) {
@@ -50,7 +54,9 @@ export async function grade(options: GradeOptions): Promise<Result> {
   const say = (id: MessageId, data?: Record<string, unknown>) => format(MESSAGES[lang][id], data);
   const progress = options.progress ?? (() => undefined);
 
-  await requireEngine();
+  progress(`lab ${lab.id} loaded`);
+  await engineAnswers;
+  progress('engine answers');
   const runId = newRunId();
   const labels = runLabels(runId, lab.id);
   const stoppers: (() => void)[] = [];

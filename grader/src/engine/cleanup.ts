@@ -28,13 +28,17 @@ export async function removeLabelled(runId?: string): Promise<Removed> {
       if (!isNotFound(error)) removed.problems.push(`${what}: ${messageOf(error)}`);
     }
   };
-  const containers = await d.listContainers({ all: true, filters });
+  const [containers, networks, volumeList, images] = await Promise.all([
+    d.listContainers({ all: true, filters }),
+    d.listNetworks({ filters }),
+    d.listVolumes({ filters }),
+    d.listImages({ filters }),
+  ]);
   await Promise.all(containers.map((c) => attempt(c.Names[0]?.replace(/^\//, '') ?? c.Id.slice(0, 12), () => d.getContainer(c.Id).remove({ force: true, v: true }), removed.containers)));
-  const networks = await d.listNetworks({ filters });
-  await Promise.all(networks.map((n) => attempt(n.Name, () => d.getNetwork(n.Id).remove(), removed.networks)));
-  const volumes = (await d.listVolumes({ filters })).Volumes ?? [];
-  await Promise.all(volumes.map((v) => attempt(v.Name, () => d.getVolume(v.Name).remove(), removed.volumes)));
-  const images = await d.listImages({ filters });
+  await Promise.all([
+    ...networks.map((n) => attempt(n.Name, () => d.getNetwork(n.Id).remove(), removed.networks)),
+    ...(volumeList.Volumes ?? []).map((v) => attempt(v.Name, () => d.getVolume(v.Name).remove(), removed.volumes)),
+  ]);
   for (const image of images) {
     await attempt(image.RepoTags?.[0] ?? image.Id.slice(7, 19), () => d.getImage(image.Id).remove({ force: true, noprune: true }), removed.images);
   }

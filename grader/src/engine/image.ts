@@ -8,7 +8,15 @@ import { readTar } from './tar.js';
 export class EngineImage implements ImageFacts {
   private probe: Promise<string> | undefined;
 
-  constructor(readonly ref: string, private readonly labels: Record<string, string>, private readonly track: (containerId: string) => void) {}
+  /**
+   * `filesFrom` may name a container created from this image (not yet changed by
+   * anything): reading its files spares creating a probe container.
+   */
+  constructor(readonly ref: string, private readonly labels: Record<string, string>, private filesFrom?: string) {}
+
+  useFilesOf(containerId: string): void {
+    this.filesFrom ??= containerId;
+  }
 
   private configCache: Promise<ImageConfig> | undefined;
 
@@ -41,7 +49,20 @@ export class EngineImage implements ImageFacts {
     }
   }
 
-  async readFile(path: string): Promise<string | null> {
+  private readonly files = new Map<string, Promise<string | null>>();
+
+  /** Image files never change: each is read once, and can be read ahead while the container starts. */
+  readFile(path: string): Promise<string | null> {
+    let file = this.files.get(path);
+    if (!file) {
+      file = this.readFileNow(path);
+      this.files.set(path, file);
+      file.catch(() => this.files.delete(path));
+    }
+    return file;
+  }
+
+  private async readFileNow(path: string): Promise<string | null> {
     const id = await this.probeContainer();
     let archive: Buffer;
     try {
@@ -59,6 +80,7 @@ export class EngineImage implements ImageFacts {
   }
 
   private probeContainer(): Promise<string> {
+    if (this.filesFrom) return Promise.resolve(this.filesFrom);
     this.probe ??= (async () => {
       try {
         const container = await docker().createContainer({
@@ -68,7 +90,6 @@ export class EngineImage implements ImageFacts {
           Labels: this.labels,
           NetworkDisabled: true,
         });
-        this.track(container.id);
         return container.id;
       } catch (error) {
         throw new EngineError(`could not create a probe container from ${this.ref}: ${messageOf(error)}`);

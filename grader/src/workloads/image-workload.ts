@@ -37,7 +37,7 @@ export async function prepareImageWorkload(workload: ImageWorkload, options: Wor
     return { build, unavailable: { image: 'skippedBuild', container: 'skippedBuild' }, notes: [], finish };
   }
   options.progress(`built in ${build.durationMs} ms`);
-  const image = new EngineImage(tag, labels, () => undefined);
+  const image = new EngineImage(tag, labels);
   const prepared: PreparedWorkload = { build, image, unavailable: {}, notes: [], finish };
   if (!workload.run) return prepared;
 
@@ -61,6 +61,9 @@ export async function prepareImageWorkload(workload: ImageWorkload, options: Wor
       },
     });
     prepared.container = new EngineContainer(name, created.id);
+    image.useFilesOf(created.id);
+    // Read ahead what user checks need, while the container starts and warms up.
+    for (const file of ['/etc/passwd', '/etc/group']) image.readFile(file).catch(() => undefined);
     try {
       await created.start();
     } catch (error) {
