@@ -139,6 +139,8 @@ async function cleanup(): Promise<number> {
 
 /** Every error a user can cause ends here as a clear message and an exit code, never a stack trace. */
 async function run(): Promise<void> {
+  // A reader that goes away (`… | head`) must not kill the run before it removes its containers.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   let code: number;
   try {
     code = await main(process.argv.slice(2));
