@@ -23,7 +23,8 @@ async function labelledWith(label: string): Promise<{ containers: string[]; imag
   ]);
   return {
     containers: containers.map((c) => c.Names[0] ?? c.Id),
-    images: images.map((i) => i.RepoTags?.[0] ?? i.Id),
+    // Untagged images are the classic builder's layer cache, kept on purpose (see engine/cleanup.ts).
+    images: images.filter((i) => (i.RepoTags ?? []).some((t) => t !== '<none>:<none>')).map((i) => i.RepoTags![0]!),
     networks: networks.map((n) => n.Name),
     volumes: (volumes.Volumes ?? []).map((v) => v.Name),
   };

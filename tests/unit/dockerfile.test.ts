@@ -72,7 +72,7 @@ describe('offline stand-ins', () => {
   ])('%s is served by %s', (ref, image) => {
     expect(standInFor(ref)?.image).toBe(image);
   });
-  it.each(['python:3.12-slim', 'nginx:1.27-alpine', 'python:3.11-alpine', 'localhost:5000/python:3.11', 'node:20', 'redis:6'])('%s has none', (ref) => {
+  it.each(['python:3.12-slim', 'python:2.7', 'nginx:1.27-alpine', 'python:3.11-alpine', 'localhost:5000/python:3.11', 'node:20', 'redis:6'])('%s has none', (ref) => {
     expect(standInFor(ref)).toBeUndefined();
   });
 });

@@ -13,7 +13,11 @@ export interface Removed {
 /**
  * Removes every object carrying the grader's label — of one run, or all of them.
  * Containers first (they hold networks and volumes), then networks, volumes, images.
- * Built images are removed without pruning their parents, which are the builder's cache.
+ *
+ * The classic builder's intermediate images inherit the build's labels; they are
+ * its layer cache, which makes the next grading of the same Dockerfile fast. A
+ * run removes its tagged image only (`noprune`), keeping that cache like any
+ * `docker build` does; `--cleanup` (no run id) removes the cache too.
  */
 export async function removeLabelled(runId?: string): Promise<Removed> {
   const label = runId ? [`${RUN_LABEL}=${runId}`] : [LABEL];
@@ -39,8 +43,10 @@ export async function removeLabelled(runId?: string): Promise<Removed> {
     ...networks.map((n) => attempt(n.Name, () => d.getNetwork(n.Id).remove(), removed.networks)),
     ...(volumeList.Volumes ?? []).map((v) => attempt(v.Name, () => d.getVolume(v.Name).remove(), removed.volumes)),
   ]);
+  const isCache = (tags: string[] | undefined) => !tags || tags.length === 0 || tags.every((t) => t === '<none>:<none>');
   for (const image of images) {
-    await attempt(image.RepoTags?.[0] ?? image.Id.slice(7, 19), () => d.getImage(image.Id).remove({ force: true, noprune: true }), removed.images);
+    if (runId && isCache(image.RepoTags)) continue;
+    await attempt(image.RepoTags?.[0] ?? image.Id.slice(7, 19), () => d.getImage(image.Id).remove({ force: true, noprune: !!runId }), removed.images);
   }
   return removed;
 }
