@@ -5,6 +5,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { docker } from '../../grader/src/engine/docker.js';
 import { runLabels } from '../../grader/src/engine/labels.js';
+import { format } from '../../grader/src/i18n/lang.js';
 import { MESSAGES, type MessageId } from '../../grader/src/i18n/messages.js';
 import { parseLab } from '../../grader/src/spec/load.js';
 import type { ScriptWorkload } from '../../grader/src/spec/schema.js';
@@ -79,13 +80,13 @@ describe('the grade command', () => {
     expect(run.stdout).toMatch(/^lab-03 {2}Non-root image {2}\(20 pts/m);
   });
 
-  it('removes what it created when interrupted (SIGINT) in the middle of a run', async () => {
+  it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('removes what it created when it gets %s in the middle of a run (exit %d)', async (signal, code) => {
     const child = spawn('node', [CLI, 'lab-03', '--submission', reference, '--quiet'], { cwd: ROOT, stdio: 'ignore' });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     const { met } = await pollUntil(async () => (await labelled()).containers.length, (n) => n > 0, 60_000);
     expect(met).toBe(true);
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
+    child.kill(signal);
+    expect(await exited).toBe(code);
     expect(await labelled()).toEqual(NOTHING_LABELLED);
   });
 
@@ -109,7 +110,7 @@ describe('a script run', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'shim-'));
     writeFileSync(path.join(dir, 'commands.sh'), 'docker run -d --name dockerlab-shim-probe debian:bookworm-slim sleep 30\n');
     const lab = parseLab(JSON.stringify({ id: 'lab-98', title: 'shim', workload: { kind: 'script', objects: { containers: ['dockerlab-shim-probe'] } }, checks: [{ id: 'done', kind: 'script-completes', points: 1 }] }));
-    const say = (id: MessageId) => MESSAGES.en[id];
+    const say = (id: MessageId, data?: Record<string, unknown>) => format(MESSAGES.en[id], data);
     const prepared = await prepareScriptWorkload(lab.workload as ScriptWorkload, { lab, submissionDir: dir, runId: 'shimtest', labels: runLabels('shimtest', 'lab-98'), lang: 'en', progress: () => undefined, say }, () => undefined);
     try {
       expect(prepared.script).toMatchObject({ exitCode: 0, timedOut: false });
