@@ -16,14 +16,15 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const RAW = String.raw`
 set -euo pipefail
 dir=$1; name=bench-raw-$$; tag=bench-raw:$$
-DOCKER_BUILDKIT=0 docker build -q --label dockerlab=1 -t "$tag" "$dir" >/dev/null
+trap 'docker rm -f "$name" >/dev/null 2>&1 || true' EXIT
+DOCKER_BUILDKIT=0 docker build -q 2>/dev/null --label dockerlab=1 -t "$tag" "$dir" >/dev/null
 docker run -d --name "$name" --label dockerlab=1 -m 512m --cpus 1 --pids-limit 256 -p 127.0.0.1::8080 "$tag" >/dev/null
 port=$(docker port "$name" 8080/tcp | head -n1 | sed 's/.*://')
-until curl -fsS "http://127.0.0.1:$port/" 2>/dev/null | grep -q ok; do sleep 0.05; done
+until curl -fsS "http://127.0.0.1:$port/" 2>/dev/null | grep ok >/dev/null; do sleep 0.05; done
 docker image inspect -f '{{.Config.User}} {{.Config.Env}} {{.Config.WorkingDir}} {{.Config.Labels}} {{.Config.ExposedPorts}} {{.Config.Cmd}}' "$tag" >/dev/null
 docker exec "$name" cat /etc/passwd >/dev/null
 docker top "$name" -o pid,uid,args >/dev/null
-docker logs "$name" 2>&1 | grep -q "Serving on port 8080"
+docker logs "$name" 2>&1 | grep "Serving on port 8080" >/dev/null
 docker inspect -f '{{.State.Status}}' "$name" >/dev/null
 docker rm -f "$name" >/dev/null
 docker rmi --no-prune "$tag" >/dev/null
