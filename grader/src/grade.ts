@@ -12,7 +12,7 @@ import { newRunId, runLabels } from './engine/labels.js';
 import { format, langFromLocale, pick, type Lang } from './i18n/lang.js';
 import { MESSAGES, type MessageId } from './i18n/messages.js';
 import { score, type CheckResult, type Result } from './result.js';
-import { labsDir, loadLabFile } from './spec/load.js';
+import { labsDir, loadLabFile, preloadValidators } from './spec/load.js';
 import type { CheckSpec, Lab } from './spec/schema.js';
 import { prepareImageWorkload } from './workloads/image-workload.js';
 import { prepareScriptWorkload } from './workloads/script-workload.js';
@@ -45,6 +45,7 @@ export async function grade(options: GradeOptions): Promise<Result> {
   // Asked now, answered while the spec is validated.
   const engineAnswers = requireEngine();
   engineAnswers.catch(() => undefined);
+  preloadValidators();
   const lab = loadLabFile(path.join(labDir, 'lab.json'));
   const submissionDir = path.resolve(options.submission ?? labDir);
   if (!existsSync(submissionDir) || !statSync(submissionDir).isDirectory()) {

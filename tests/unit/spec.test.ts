@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
-import { InvalidSpecError, labsDir, listLabIds, loadLabFile, parseLab } from '../../grader/src/spec/load.js';
+import { InvalidSpecError, labsDir, listLabIds, loadLabFile, parseLab, writeValidatorCache } from '../../grader/src/spec/load.js';
 import { fullLabSchema } from '../../grader/src/spec/full-schema.js';
 import { knownKinds } from '../../grader/src/checks/index.js';
 
@@ -101,5 +103,20 @@ describe('lab spec validation', () => {
   it('keeps labs/lab.schema.json in step with the TypeBox source (npm run schema)', () => {
     const onDisk = JSON.parse(readFileSync(path.join(labsDir(), 'lab.schema.json'), 'utf8')) as unknown;
     expect(onDisk).toEqual(JSON.parse(JSON.stringify(fullLabSchema())));
+  });
+});
+
+describe('validator cache', () => {
+  it('writes ajv standalone validators that accept and reject like the compiled ones', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'validators-'));
+    writeValidatorCache(dir);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.cjs'));
+    expect(files).toHaveLength(1);
+    const cached = createRequire(import.meta.url)(path.join(dir, files[0]!)) as Record<string, (d: unknown) => boolean>;
+    expect(cached.shape!(structuredClone(minimal))).toBe(true);
+    expect(cached.shape!({ ...structuredClone(minimal), id: 'lab-3' })).toBe(false);
+    expect(cached.kind_http!({ id: 'x', kind: 'http', points: 1, port: 80, expect: {} })).toBe(true);
+    expect(cached.kind_http!({ id: 'x', kind: 'http', points: 1, port: 80 })).toBe(false);
+    expect(Object.keys(cached)).toHaveLength(knownKinds().length + 1);
   });
 });

@@ -1,8 +1,10 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Ajv as AjvClass, ErrorObject } from 'ajv';
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
-import { checkKind, knownKinds } from '../checks/index.js';
+import { CHECK_KINDS, checkKind, knownKinds } from '../checks/index.js';
 import { needsOf } from '../checks/types.js';
 import { fromRoot } from '../paths.js';
 import { checkSchema, LabShape, type Lab } from './schema.js';
@@ -27,16 +29,83 @@ export function formatProblem(p: SpecProblem): string {
   return `${p.file}:${p.line}:${p.column} ${p.path || '/'}: ${p.message}`;
 }
 
-let ajv: Ajv | undefined;
-const validators = new Map<string, ValidateFunction>();
-function validator(key: string, schema: object): ValidateFunction {
-  ajv ??= new Ajv({ allErrors: true, strict: false, useDefaults: true });
+type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+const AJV_OPTIONS = { allErrors: true, strict: false, useDefaults: true };
+const requireHere = createRequire(import.meta.url);
+const validators = new Map<string, Validate>();
+let ajv: AjvClass | undefined;
+
+function newAjv(extra: object = {}): AjvClass {
+  // Required lazily, outside the bundle: compiling schemas is the one costly start-up step, and a cache hit skips it.
+  const { Ajv } = requireHere('ajv') as typeof import('ajv');
+  return new Ajv({ ...AJV_OPTIONS, ...extra });
+}
+
+function validator(key: string, schema: object): Validate {
   let v = validators.get(key);
   if (!v) {
-    v = ajv.compile(schema);
+    ajv ??= newAjv();
+    v = ajv.compile(schema) as Validate;
     validators.set(key, v);
   }
   return v;
+}
+
+/** Every schema a lab is validated against: the common shape, and one per check kind. */
+function allSchemas(): Record<string, object> {
+  return Object.fromEntries([['shape', LabShape], ...CHECK_KINDS.map((k) => [`kind:${k.kind}`, checkSchema(k.kind, k.params)])]);
+}
+
+const exportName = (key: string) => key.replace(/[^A-Za-z0-9]/g, '_');
+
+/**
+ * Loads the validators compiled by an earlier run (ajv standalone code under
+ * .dockerlab/cache, keyed by a hash of the schemas), or compiles them all once
+ * and writes that cache. Without it, every run spent ~100 ms compiling schemas.
+ */
+export function preloadValidators(cacheDir = fromRoot('.dockerlab', 'cache')): void {
+  if (validators.size > 0) return;
+  const schemas = allSchemas();
+  const file = cacheFile(cacheDir, schemas);
+  try {
+    const cached = requireHere(file) as Record<string, Validate>;
+    for (const key of Object.keys(schemas)) {
+      const v = cached[exportName(key)];
+      if (!v) throw new Error('incomplete cache');
+      validators.set(key, v);
+    }
+    return;
+  } catch {
+    validators.clear();
+  }
+  const compiler = writeValidatorCache(cacheDir, schemas);
+  for (const key of Object.keys(schemas)) validators.set(key, compiler.getSchema(key) as Validate);
+}
+
+function cacheFile(cacheDir: string, schemas: Record<string, object>): string {
+  const ajvVersion = (requireHere('ajv/package.json') as { version: string }).version;
+  const hash = createHash('sha256').update(`${ajvVersion}\n${JSON.stringify(schemas)}`).digest('hex').slice(0, 16);
+  return path.join(cacheDir, `validators-${hash}.cjs`);
+}
+
+/** Compiles every schema and writes them as one module of ajv standalone code; returns the compiler. */
+export function writeValidatorCache(cacheDir: string, schemas: Record<string, object> = allSchemas()): AjvClass {
+  const compiler = newAjv({ code: { source: true } });
+  for (const [key, schema] of Object.entries(schemas)) compiler.addSchema(schema, key);
+  try {
+    const standalone = (requireHere('ajv/dist/standalone') as { default: (a: AjvClass, refs: Record<string, string>) => string }).default;
+    // The generated code requires ajv's runtime helpers: pin them to this install so the file works wherever it lies.
+    const code = standalone(compiler, Object.fromEntries(Object.keys(schemas).map((key) => [exportName(key), key])))
+      .replace(/require\("(ajv\/[^"]+)"\)/g, (_, id: string) => `require(${JSON.stringify(requireHere.resolve(id))})`);
+    mkdirSync(cacheDir, { recursive: true });
+    const file = cacheFile(cacheDir, schemas);
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, code);
+    renameSync(temporary, file);
+  } catch {
+    // A read-only checkout only loses the speed-up.
+  }
+  return compiler;
 }
 
 /** Loads and validates labs/<id>/lab.json (or any lab.json path). */
