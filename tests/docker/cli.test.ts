@@ -113,7 +113,7 @@ describe('a script run', () => {
     const say = (id: MessageId, data?: Record<string, unknown>) => format(MESSAGES.en[id], data);
     const prepared = await prepareScriptWorkload(lab.workload as ScriptWorkload, { lab, submissionDir: dir, runId: 'shimtest', labels: runLabels('shimtest', 'lab-98'), lang: 'en', progress: () => undefined, say }, () => undefined);
     try {
-      expect(prepared.script).toMatchObject({ exitCode: 0, timedOut: false });
+      expect(prepared.script).toMatchObject({ exitCode: 0, timedOut: false, dockerCalls: ['docker run -d --name dockerlab-shim-probe debian:bookworm-slim sleep 30'] });
       const info = await docker().getContainer('dockerlab-shim-probe').inspect();
       expect(info.Config.Labels).toMatchObject({ dockerlab: '1', 'dockerlab.run': 'shimtest' });
       expect(info.HostConfig).toMatchObject({ Memory: 512 * 1024 * 1024, PidsLimit: 256, NanoCpus: 1e9 });

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -37,6 +37,14 @@ describe('docker shim', () => {
     expect(run('network', 'create', 'reseau-app')).toEqual(['network', 'create', '--label', 'dockerlab=1', '--label', "dockerlab.run=r1 it's", 'reseau-app']);
     expect(run('volume', 'create', 'donnees')).toContain('--label');
   });
+  it('records each call, as typed, when DOCKERLAB_CALLS is set', () => {
+    const calls = path.join(fakeDir, 'calls.log');
+    for (const args of [['ps', '-a'], ['run', '-d', 'nginx']]) {
+      execFileSync(path.join(shimDir, 'docker'), args, { env: { ...process.env, DOCKERLAB_CALLS: calls } });
+    }
+    expect(readFileSync(calls, 'utf8')).toBe('docker ps -a\ndocker run -d nginx\n');
+  });
+
   it('passes every other command through untouched', () => {
     expect(run('stop', 'ancien')).toEqual(['stop', 'ancien']);
     expect(run('ps', '-a', '--filter', 'name=run')).toEqual(['ps', '-a', '--filter', 'name=run']);

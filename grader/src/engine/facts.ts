@@ -98,6 +98,8 @@ export interface ScriptFacts {
   timeoutSeconds: number;
   durationMs: number;
   output: string;
+  /** Every docker command the script ran, as typed (recorded by the shim). */
+  dockerCalls: string[];
 }
 
 export interface HttpRequest {

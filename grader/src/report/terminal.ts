@@ -17,7 +17,7 @@ export const terminalReporter: Reporter = (result, { color }) => {
   const paint = (style: keyof typeof STYLE, text: string) => (color ? `${STYLE[style]}${text}${STYLE.reset}` : text);
   const lines: string[] = [];
   lines.push(paint('bold', `${result.lab} — ${result.title}`));
-  lines.push(paint('dim', `${m.submission}: ${result.submission}`));
+  lines.push(paint('dim', `${m.submission}${result.lang === 'fr' ? ' : ' : ': '}${result.submission}`));
   lines.push('');
   const pointsWidth = Math.max(...result.checks.map((c) => `${c.points}/${c.maxPoints}`.length));
   for (const check of result.checks) {
@@ -27,11 +27,11 @@ export const terminalReporter: Reporter = (result, { color }) => {
     if (check.status === 'passed') continue;
     const detail: string[] = [];
     if (check.status === 'failed' && check.expected !== null && check.observed !== null) {
-      detail.push(...labelled(m.expected, check.expected), ...labelled(m.observed, check.observed));
+      detail.push(...labelled(m.expected, check.expected, result.lang), ...labelled(m.observed, check.observed, result.lang));
     } else {
       detail.push(...check.message.split('\n'));
     }
-    if (check.hint) detail.push(...labelled(m.hint, check.hint).map((l) => paint('cyan', l)));
+    if (check.hint) detail.push(...labelled(m.hint, check.hint, result.lang).map((l) => paint('cyan', l)));
     lines.push(...detail.map((l) => `      ${l}`));
   }
   if (result.notes.length > 0) {
@@ -41,11 +41,13 @@ export const terminalReporter: Reporter = (result, { color }) => {
   lines.push('');
   const failed = result.checks.filter((c) => c.status !== 'passed').length;
   const verdict = failed === 0 ? m.allPassed : format(m.someFailed, { failed });
-  lines.push(`${paint('bold', `${m.score}: ${result.score}/${result.maxScore}`)}  ${paint(failed === 0 ? 'green' : 'yellow', verdict)}`);
+  lines.push(`${paint('bold', `${m.score}${result.lang === 'fr' ? ' : ' : ': '}${result.score}/${result.maxScore}`)}  ${paint(failed === 0 ? 'green' : 'yellow', verdict)}`);
   return `${lines.join('\n')}\n`;
 };
 
-function labelled(label: string, text: string): string[] {
+function labelled(label: string, text: string, lang: string): string[] {
+  // French typography puts a space before the colon.
+  const head = `${label}${lang === 'fr' ? ' : ' : ': '}`;
   const [first = '', ...rest] = text.split('\n');
-  return [`${label}: ${first}`, ...rest.map((l) => `${' '.repeat(label.length + 2)}${l}`)];
+  return [`${head}${first}`, ...rest.map((l) => `${' '.repeat(head.length)}${l}`)];
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
  * grader's labels and resource limits *before* the student's own flags, so the
  * student's flags win (the CLI keeps the last value of a repeated flag) and
  * every container the script starts can be found and removed afterwards.
+ * Each call is also recorded, one per line, in $DOCKERLAB_CALLS when set.
  */
 export function writeDockerShim(realDocker: string, labels: Record<string, string>, limits: { memoryMiB: number; cpus: number; pids: number }): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dockerlab-shim-'));
@@ -17,6 +18,7 @@ export function writeDockerShim(realDocker: string, labels: Record<string, strin
 real=${shellQuote(realDocker)}
 labels=(${labelArgs})
 limits=(--memory ${limits.memoryMiB}m --cpus ${limits.cpus} --pids-limit ${limits.pids})
+[ -n "\${DOCKERLAB_CALLS:-}" ] && printf 'docker %s\n' "$*" >> "$DOCKERLAB_CALLS"
 pre=()
 while [ $# -gt 0 ]; do
   case "$1" in

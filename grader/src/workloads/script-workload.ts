@@ -30,7 +30,7 @@ export async function prepareScriptWorkload(workload: ScriptWorkload, options: W
   };
   const scriptPath = path.join(options.submissionDir, scriptName);
   if (!existsSync(scriptPath)) {
-    return { script: { script: scriptName, exitCode: null, timedOut: false, timeoutSeconds, durationMs: 0, output: '' }, unavailable: {}, notes, finish };
+    return { script: { script: scriptName, exitCode: null, timedOut: false, timeoutSeconds, durationMs: 0, output: '', dockerCalls: [] }, unavailable: {}, notes, finish };
   }
   if (workload.images?.length) await ensureImages(workload.images, options.progress);
   const gone = await removeNamed(objects);
@@ -40,6 +40,7 @@ export async function prepareScriptWorkload(workload: ScriptWorkload, options: W
 
   const realDocker = (await execa('bash', ['-c', 'command -v docker'], { reject: false })).stdout.trim() || 'docker';
   const shimDir = writeDockerShim(realDocker, labels, limits);
+  const callsFile = path.join(shimDir, 'calls.log');
   // A script saved with Windows line endings fails on every line under bash; run an LF copy and say so.
   let scriptToRun = scriptPath;
   const text = readFileSync(scriptPath, 'utf8');
@@ -52,7 +53,7 @@ export async function prepareScriptWorkload(workload: ScriptWorkload, options: W
   const started = Date.now();
   const child = execa('bash', [scriptToRun], {
     cwd: options.submissionDir,
-    env: { PATH: `${shimDir}:${process.env.PATH ?? ''}`, DOCKERLAB_RUN: runId },
+    env: { PATH: `${shimDir}:${process.env.PATH ?? ''}`, DOCKERLAB_RUN: runId, DOCKERLAB_CALLS: callsFile },
     stdin: 'ignore',
     all: true,
     reject: false,
@@ -76,9 +77,10 @@ export async function prepareScriptWorkload(workload: ScriptWorkload, options: W
   const result = await child;
   clearTimeout(timer);
   killGroup();
+  const dockerCalls = existsSync(callsFile) ? readFileSync(callsFile, 'utf8').split('\n').filter(Boolean) : [];
   rmSync(shimDir, { recursive: true, force: true });
   const output = (result.all ?? '').slice(-MAX_OUTPUT);
-  const script: ScriptFacts = { script: scriptName, exitCode: timedOut ? null : (result.exitCode ?? null), timedOut, timeoutSeconds, durationMs: Date.now() - started, output };
+  const script: ScriptFacts = { script: scriptName, exitCode: timedOut ? null : (result.exitCode ?? null), timedOut, timeoutSeconds, durationMs: Date.now() - started, output, dockerCalls };
   if (!timedOut && result.exitCode !== 0) {
     const tail = lastLines(output, 5).split('\n').map((l) => `  | ${l}`).join('\n');
     notes.push(say('scriptFailed', { script: scriptName, code: result.exitCode ?? '?', tail }));
