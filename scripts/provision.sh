@@ -24,13 +24,21 @@ install_engine() {
 }
 
 start_daemon() {
+  # A dockerd killed with its session leaves its pid file behind, and a new one refuses to start over it.
+  for pidfile in /var/run/docker.pid /run/containerd/containerd.pid; do
+    if [ -f "$pidfile" ] && ! ps -p "$(cat "$pidfile" 2>/dev/null)" -o comm= 2>/dev/null | grep -q '^\(dockerd\|containerd\)$'; then
+      log "removing stale $pidfile"
+      rm -f "$pidfile"
+    fi
+  done
   log "starting dockerd (log: /var/log/dockerd.log)"
   setsid nohup dockerd >/var/log/dockerd.log 2>&1 </dev/null &
   for _ in $(seq 1 120); do
     engine_answers && { log "engine is up"; return 0; }
     sleep 0.5
+    pgrep -x dockerd >/dev/null || break
   done
-  log "dockerd did not answer within 60 s; see /var/log/dockerd.log"
+  log "dockerd did not come up; see /var/log/dockerd.log"
   tail -n 20 /var/log/dockerd.log >&2 || true
   exit 3
 }
