@@ -83,7 +83,7 @@ export async function grade(options: GradeOptions): Promise<Result> {
     if (error instanceof UsageError || error instanceof NoEngineError) throw error;
     // The workload itself could not be set up by the engine: every check is an `error`, none is the student's fault.
     const reason = messageOf(error);
-    checks = lab.checks.map((c) => resultFor(c, lab, lang, { status: 'error', message: say('error', { reason }) }));
+    checks = lab.checks.map((c) => resultFor(c, lang, { status: 'error', message: say('error', { reason }) }));
   } finally {
     progress('cleaning up…');
     const before = Date.now();
@@ -130,12 +130,12 @@ async function evaluateChecks(lab: Lab, prepared: PreparedWorkload, env: { lang:
     const checkSay: Say = (id, data) => format(kind.messages[lang][id] ?? kind.messages.en[id] ?? id, data);
     const failedPrereqs = (check.requires ?? []).filter((id) => results.find((r) => r.id === id)?.status !== 'passed');
     if (failedPrereqs.length > 0) {
-      results.push(resultFor(check, lab, lang, { status: 'skipped', message: say('skippedRequires', { ids: failedPrereqs.join('», «') }) }));
+      results.push(resultFor(check, lang, { status: 'skipped', message: say('skippedRequires', { ids: failedPrereqs.join(', ') }) }));
       continue;
     }
     const missing = unmet(needsOf(kind, check), check, prepared);
     if (missing) {
-      results.push(resultFor(check, lab, lang, { status: 'skipped', message: say(missing, { reason: prepared.unavailableReason ?? '' }) }));
+      results.push(resultFor(check, lang, { status: 'skipped', message: say(missing, { reason: prepared.unavailableReason ?? '' }) }));
       continue;
     }
     const started = Date.now();
@@ -144,11 +144,11 @@ async function evaluateChecks(lab: Lab, prepared: PreparedWorkload, env: { lang:
       const message = observation.passed
         ? observation.observed
         : `${say('expected')}: ${observation.expected}\n${say('observed')}: ${observation.observed}`;
-      results.push(resultFor(check, lab, lang, { status: observation.passed ? 'passed' : 'failed', message, expected: observation.expected, observed: observation.observed, durationMs: Date.now() - started }));
+      results.push(resultFor(check, lang, { status: observation.passed ? 'passed' : 'failed', message, expected: observation.expected, observed: observation.observed, durationMs: Date.now() - started }));
       env.progress(`${check.id}: ${observation.passed ? 'passed' : 'failed'} (${Date.now() - started} ms)`);
     } catch (error) {
       const reason = error instanceof EngineError ? error.message : `internal error in check kind "${check.kind}": ${messageOf(error)}`;
-      results.push(resultFor(check, lab, lang, { status: 'error', message: say('error', { reason }), durationMs: Date.now() - started }));
+      results.push(resultFor(check, lang, { status: 'error', message: say('error', { reason }), durationMs: Date.now() - started }));
     }
   }
   return results;
@@ -178,7 +178,7 @@ export function titleOf(check: CheckSpec, lang: Lang): string {
   return format(kind.messages[lang][extra.titleId ?? 'title'] ?? check.id, data);
 }
 
-function resultFor(check: CheckSpec, _lab: Lab, lang: Lang, outcome: Pick<CheckResult, 'status' | 'message'> & Partial<CheckResult>): CheckResult {
+function resultFor(check: CheckSpec, lang: Lang, outcome: Pick<CheckResult, 'status' | 'message'> & Partial<CheckResult>): CheckResult {
   const passed = outcome.status === 'passed';
   return {
     id: check.id,

@@ -45,8 +45,3 @@ export function describeLog(text: string, lang: Lang, lines = 5): string {
   if (last.length === 0) return lang === 'fr' ? '(journal vide)' : '(empty log)';
   return (lang === 'fr' ? 'dernières lignes du journal :\n' : 'last log lines:\n') + last.map((l) => `  | ${truncate(l, 200)}`).join('\n');
 }
-
-export function target(check: { container?: string | undefined }, lang: Lang): string {
-  if (check.container) return check.container;
-  return lang === 'fr' ? 'le conteneur' : 'the container';
-}
