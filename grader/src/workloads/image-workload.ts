@@ -7,6 +7,7 @@ import { requestOnce } from '../engine/http.js';
 import { EngineImage } from '../engine/image.js';
 import { pollUntil } from '../engine/poll.js';
 import type { ImageWorkload } from '../spec/schema.js';
+import { keepLog } from './logs.js';
 import type { PreparedWorkload, WorkloadOptions } from './types.js';
 
 export const DEFAULT_LIMITS = { memoryMiB: 512, cpus: 1, pids: 256 };
@@ -34,7 +35,8 @@ export async function prepareImageWorkload(workload: ImageWorkload, options: Wor
     onStart: onStop,
   });
   if (!build.ok) {
-    return { build, unavailable: { image: 'skippedBuild', container: 'skippedBuild' }, notes: [], finish };
+    const log = build.output ? keepLog(lab.id, 'build', build.output) : null;
+    return { build, unavailable: { image: 'skippedBuild', container: 'skippedBuild' }, notes: log ? [say('fullLog', { file: log })] : [], finish };
   }
   options.progress(`built in ${build.durationMs} ms`);
   const image = new EngineImage(tag, labels);

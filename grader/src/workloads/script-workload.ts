@@ -10,6 +10,7 @@ import type { ScriptFacts } from '../engine/facts.js';
 import { lastLines } from '../engine/stream.js';
 import type { ScriptWorkload } from '../spec/schema.js';
 import { writeDockerShim } from './docker-shim.js';
+import { keepLog } from './logs.js';
 import { DEFAULT_LIMITS } from './image-workload.js';
 import type { PreparedWorkload, WorkloadOptions } from './types.js';
 
@@ -84,6 +85,10 @@ export async function prepareScriptWorkload(workload: ScriptWorkload, options: W
   if (!timedOut && result.exitCode !== 0) {
     const tail = lastLines(output, 5).split('\n').map((l) => `  | ${l}`).join('\n');
     notes.push(say('scriptFailed', { script: scriptName, code: result.exitCode ?? '?', tail }));
+  }
+  if (timedOut || result.exitCode !== 0) {
+    const log = keepLog(options.lab.id, 'script', output);
+    if (log) notes.push(say('fullLog', { file: log }));
   }
   return { script, unavailable: {}, notes, finish };
 }
