@@ -75,9 +75,12 @@ async function main(argv: string[]): Promise<number> {
   if (!reporter) return usage(`unknown --format "${values.format}"; known formats: ${Object.keys(REPORTERS).join(', ')}`);
   const { grade } = await import('./grade.js');
   const { exitCodeFor } = await import('./result.js');
+  // `npm run` moves to the package root; relative paths mean what they meant where the user typed them.
+  const here = process.env.INIT_CWD ?? process.cwd();
+  const { resolve } = await import('node:path');
   const result = await grade({
-    lab: labArg,
-    ...(values.submission ? { submission: values.submission } : {}),
+    lab: /^lab-\d{2}$/.test(labArg) ? labArg : resolve(here, labArg),
+    ...(values.submission ? { submission: resolve(here, values.submission) } : {}),
     ...(lang ? { lang } : {}),
     progress: values.format === 'json' && !process.stderr.isTTY ? () => undefined : progress,
   });
