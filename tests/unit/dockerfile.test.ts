@@ -1,7 +1,7 @@
 import { externalBases, finalBase, instructionForStep, parseDockerfile } from '../../grader/src/dockerfile/parse.js';
 import { describeFailure } from '../../grader/src/engine/build.js';
 import { normalizeImageRef, parseImageRef } from '../../grader/src/engine/image-ref.js';
-import { standInFor } from '../../grader/src/engine/base-images.js';
+import { debianEquivalent, standInFor } from '../../grader/src/engine/base-images.js';
 
 describe('parseDockerfile', () => {
   it('joins continuation lines and keeps each instruction line', () => {
@@ -72,7 +72,15 @@ describe('offline stand-ins', () => {
   ])('%s is served by %s', (ref, image) => {
     expect(standInFor(ref)?.image).toBe(image);
   });
-  it.each(['python:3.12-slim', 'python:2.7', 'nginx:1.27-alpine', 'python:3.11-alpine', 'localhost:5000/python:3.11', 'node:20', 'redis:6'])('%s has none', (ref) => {
+  it.each(['python:3.12-slim', 'python:2.7', 'nginx:1.27-alpine', 'python:3.11-alpine', 'localhost:5000/python:3.11', 'node:20', 'redis:6'])('%s has none of its own', (ref) => {
     expect(standInFor(ref)).toBeUndefined();
+  });
+  it.each([
+    ['nginx:1.27-alpine', 'nginx:1.27'],
+    ['nginx:alpine', 'nginx:latest'],
+    ['python:3.11-alpine3.20', 'python:3.11'],
+    ['nginx:1.27', null],
+  ])('the Debian equivalent of %s is %s', (ref, equivalent) => {
+    expect(debianEquivalent(ref)).toBe(equivalent);
   });
 });

@@ -27,6 +27,17 @@ export function standInCatalog(): StandIn[] {
   return catalogCache;
 }
 
+/**
+ * The Debian-based tag an Alpine tag corresponds to (`nginx:1.27-alpine` → `nginx:1.27`,
+ * `python:3.11-alpine3.20` → `python:3.11`, `nginx:alpine` → `nginx:latest`); null for other tags.
+ */
+export function debianEquivalent(ref: string): string | null {
+  const r = parseImageRef(ref);
+  if (!r.tag || !/(^|-)alpine[\d.]*$/.test(r.tag)) return null;
+  const tag = r.tag.replace(/-?alpine[\d.]*$/, '') || 'latest';
+  return `${r.repository}:${tag}`;
+}
+
 /** The stand-in that may honestly serve `ref` offline: its own tag or one of its aliases. */
 export function standInFor(ref: string, catalog: StandIn[] = standInCatalog()): StandIn | undefined {
   const wanted = normalizeImageRef(ref);
@@ -35,6 +46,17 @@ export function standInFor(ref: string, catalog: StandIn[] = standInCatalog()): 
   const r = parseImageRef(ref);
   if (r.registry || r.digest || /alpine|windows|nanoserver/.test(r.tag ?? '')) return undefined;
   return catalog.find((s) => s.tagPattern && parseImageRef(s.image).repository === r.repository && new RegExp(s.tagPattern).test(r.tag ?? 'latest'));
+}
+
+/** For an Alpine tag that a Debian-based stand-in serves here (now or in an earlier run): that stand-in's name. */
+export async function alpineServedBy(ref: string): Promise<string | null> {
+  if (!debianEquivalent(ref)) return null;
+  try {
+    const labels = (await docker().getImage(normalizeImageRef(ref)).inspect()).Config.Labels ?? {};
+    return labels[STAND_IN_LABEL] === 'true' ? (labels[`${STAND_IN_LABEL}.for`] ?? 'a stand-in') : null;
+  } catch {
+    return null;
+  }
 }
 
 export async function imageExists(ref: string): Promise<boolean> {
@@ -76,6 +98,7 @@ async function pull(ref: string, progress: Progress): Promise<{ ok: true } | { o
 
 const inFlight = new Map<string, Promise<void>>();
 
+
 /**
  * Makes sure each image exists locally: present → nothing; else pull; when no
  * registry answers, build the offline stand-in (labelled as such) and tag it.
@@ -96,7 +119,13 @@ async function ensureOne(ref: string, progress: Progress): Promise<void> {
   if (await imageExists(ref)) return;
   const pulled = await pull(ref, progress);
   if (pulled.ok) return;
-  const standIn = standInFor(ref);
+  let standIn = standInFor(ref);
+  const equivalent = debianEquivalent(ref);
+  if (!standIn && equivalent) {
+    // No Alpine mirror is reachable: the Debian-based stand-in keeps the image's interface
+    // (paths, users, CMD), but not apk; the report says so.
+    standIn = standInFor(equivalent);
+  }
   if (!standIn) {
     const offline = standInCatalog().flatMap((s) => [s.image, ...s.aliases]).join(', ');
     throw new EngineError(

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { externalBases, instructionForStep, parseDockerfile } from '../dockerfile/parse.js';
-import { ensureImages, type Progress } from './base-images.js';
+import { alpineServedBy, ensureImages, type Progress } from './base-images.js';
 import { EngineError, messageOf } from './errors.js';
 import type { BuildFacts, BuildFailure } from './facts.js';
 import { lastLines } from './stream.js';
@@ -32,6 +32,7 @@ export async function buildImage(request: BuildRequest): Promise<BuildFacts> {
   const started = Date.now();
   const facts = (partial: Partial<BuildFacts> & Pick<BuildFacts, 'ok' | 'output'>): BuildFacts => ({
     dockerfile: request.dockerfile,
+
     dockerfileText: existsSync(dockerfilePath) ? readFileSync(dockerfilePath, 'utf8') : null,
     durationMs: Date.now() - started,
     ...partial,
@@ -44,8 +45,9 @@ export async function buildImage(request: BuildRequest): Promise<BuildFacts> {
   if (parsed.stages.length === 0) {
     return facts({ ok: false, output: '', failure: { reason: 'no FROM instruction' } });
   }
+  const bases = externalBases(parsed);
   try {
-    await ensureImages(externalBases(parsed), request.progress);
+    await ensureImages(bases, request.progress);
   } catch (error) {
     if (error instanceof EngineError && /is not available/.test(error.message)) {
       return facts({ ok: false, output: error.message, failure: { reason: error.message, line: parsed.stages[0]?.line, instruction: `FROM ${parsed.stages[0]?.base}` } });
@@ -75,11 +77,14 @@ export async function buildImage(request: BuildRequest): Promise<BuildFacts> {
   if (result.timedOut) {
     return facts({ ok: false, output, timedOut: true, failure: { ...lastStep(output, parsed), reason: `time limit of ${Math.round(request.timeoutMs / 1000)} s reached` } });
   }
+  const alpineStandIns = (await Promise.all(bases.map(async (b) => [b, await alpineServedBy(b)] as const)))
+    .filter((pair): pair is readonly [string, string] => pair[1] !== null)
+    .map(([b, s]) => [b, s] as [string, string]);
   if (result.exitCode !== 0) {
     if (/Cannot connect to the Docker daemon|error during connect/i.test(output)) throw new EngineError(lastLines(output, 3));
-    return facts({ ok: false, output, failure: describeFailure(output, parsed) });
+    return facts({ ok: false, output, failure: describeFailure(output, parsed), alpineStandIns });
   }
-  return facts({ ok: true, output });
+  return facts({ ok: true, output, alpineStandIns });
 }
 
 function lastStep(output: string, parsed: ReturnType<typeof parseDockerfile>): Omit<BuildFailure, 'reason'> {

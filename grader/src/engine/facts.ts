@@ -22,6 +22,8 @@ export interface BuildFacts {
   durationMs: number;
   failure?: BuildFailure;
   timedOut?: boolean;
+  /** Alpine base images served offline by a Debian-based stand-in: requested → stand-in. */
+  alpineStandIns?: [string, string][];
 }
 
 export interface ImageConfig {

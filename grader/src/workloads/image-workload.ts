@@ -34,13 +34,14 @@ export async function prepareImageWorkload(workload: ImageWorkload, options: Wor
     progress: options.progress,
     onStart: onStop,
   });
+  const alpineNotes = (build.alpineStandIns ?? []).map(([requested, servedBy]) => say('alpineStandIn', { requested, servedBy }));
   if (!build.ok) {
     const log = build.output ? keepLog(lab.id, 'build', build.output) : null;
-    return { build, unavailable: { image: 'skippedBuild', container: 'skippedBuild' }, notes: log ? [say('fullLog', { file: log })] : [], finish };
+    return { build, unavailable: { image: 'skippedBuild', container: 'skippedBuild' }, notes: [...alpineNotes, ...(log ? [say('fullLog', { file: log })] : [])], finish };
   }
   options.progress(`built in ${build.durationMs} ms`);
   const image = new EngineImage(tag, labels);
-  const prepared: PreparedWorkload = { build, image, unavailable: {}, notes: [], finish };
+  const prepared: PreparedWorkload = { build, image, unavailable: {}, notes: alpineNotes, finish };
   if (!workload.run) return prepared;
 
   const run = workload.run;
