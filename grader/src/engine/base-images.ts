@@ -1,4 +1,5 @@
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fromRoot } from '../paths.js';
@@ -59,16 +60,6 @@ export async function alpineServedBy(ref: string): Promise<string | null> {
   }
 }
 
-export async function imageExists(ref: string): Promise<boolean> {
-  try {
-    await docker().getImage(normalizeImageRef(ref)).inspect();
-    return true;
-  } catch (error) {
-    if (isNotFound(error)) return false;
-    throw new EngineError(`could not inspect image ${ref}: ${messageOf(error)}`);
-  }
-}
-
 let registryUnreachable = false;
 
 async function pull(ref: string, progress: Progress): Promise<{ ok: true } | { ok: false; reason: string }> {
@@ -115,8 +106,56 @@ export async function ensureImages(refs: Iterable<string>, progress: Progress = 
   }
 }
 
+/** A stand-in's identity: its folder, the shared files and its parent stand-in. A local copy with another hash is rebuilt. */
+const hashes = new Map<string, string>();
+export function standInHash(standIn: StandIn): string {
+  let hash = hashes.get(standIn.image);
+  if (hash) return hash;
+  const h = createHash('sha256');
+  for (const dir of [standIn.dir, 'common']) {
+    const root = path.join(STAND_INS_DIR, dir);
+    if (!existsSync(root)) continue;
+    for (const file of (readdirSync(root, { recursive: true }) as string[]).sort()) {
+      const full = path.join(root, file);
+      if (statSync(full).isFile()) h.update(`${dir}/${file}\0`).update(readFileSync(full)).update('\0');
+    }
+  }
+  const parent = standIn.kind === 'dockerfile' ? parentOf(standIn) : undefined;
+  const parentStandIn = parent ? standInFor(parent) : undefined;
+  if (parentStandIn) h.update(standInHash(parentStandIn));
+  hash = h.digest('hex').slice(0, 16);
+  hashes.set(standIn.image, hash);
+  return hash;
+}
+
+function parentOf(standIn: StandIn): string | undefined {
+  const from = /^FROM\s+(\S+)/m.exec(readFileSync(path.join(STAND_INS_DIR, standIn.dir, 'Dockerfile'), 'utf8'))?.[1];
+  return from && from !== 'scratch' ? from : undefined;
+}
+
+/** The stand-in a local image was built as, when it is one and its recipe has changed since. */
+async function staleStandIn(ref: string): Promise<StandIn | 'absent' | 'current'> {
+  let labels: Record<string, string>;
+  try {
+    labels = (await docker().getImage(normalizeImageRef(ref)).inspect()).Config.Labels ?? {};
+  } catch (error) {
+    if (isNotFound(error)) return 'absent';
+    throw new EngineError(`could not inspect image ${ref}: ${messageOf(error)}`);
+  }
+  if (labels[STAND_IN_LABEL] !== 'true') return 'current';
+  const standIn = standInCatalog().find((s) => s.image === labels[`${STAND_IN_LABEL}.for`]);
+  return standIn && labels[`${STAND_IN_LABEL}.hash`] !== standInHash(standIn) ? standIn : 'current';
+}
+
 async function ensureOne(ref: string, progress: Progress): Promise<void> {
-  if (await imageExists(ref)) return;
+  const local = await staleStandIn(ref);
+  if (local === 'current') return;
+  if (local !== 'absent') {
+    progress(`the offline stand-in ${local.image} is out of date: rebuilding it…`);
+    await buildStandIn(local, progress, true);
+    await tag(local.image, ref);
+    return;
+  }
   const pulled = await pull(ref, progress);
   if (pulled.ok) return;
   let standIn = standInFor(ref);
@@ -145,30 +184,41 @@ async function tag(source: string, target: string): Promise<void> {
   await docker().getImage(normalizeImageRef(source)).tag({ repo, tag: t.tag ?? 'latest' });
 }
 
-async function buildStandIn(standIn: StandIn, progress: Progress): Promise<void> {
-  if (await imageExists(standIn.image)) return;
+async function buildStandIn(standIn: StandIn, progress: Progress, rebuild = false): Promise<void> {
+  if (!rebuild && (await staleStandIn(standIn.image)) === 'current') return;
   const dir = path.join(STAND_INS_DIR, standIn.dir);
   const started = Date.now();
+  const hash = standInHash(standIn);
   if (standIn.kind === 'rootfs') {
-    await importRootfs(standIn, dir, progress);
+    await importRootfs(standIn, dir, hash, progress);
   } else {
-    const parent = /^FROM\s+(\S+)/m.exec(readFileSync(path.join(dir, 'Dockerfile'), 'utf8'))?.[1];
-    if (parent && parent !== 'scratch') await ensureImages([parent], progress);
-    const result = await execa('docker', ['build', '-q', '-t', standIn.image, '--label', `${STAND_IN_LABEL}=true`, '--label', `${STAND_IN_LABEL}.for=${standIn.image}`, dir], {
-      env: { DOCKER_BUILDKIT: '0' },
-      reject: false,
-      all: true,
-      timeout: 15 * 60_000,
-    });
-    if (result.exitCode !== 0) throw new EngineError(`building the stand-in ${standIn.image} failed:\n${tail(result.all ?? '')}`);
+    const parent = parentOf(standIn);
+    if (parent) await ensureImages([parent], progress);
+    // The build context is the stand-in's folder plus the files all stand-ins share (common/).
+    const context = mkdtempSync(path.join(os.tmpdir(), 'dockerlab-stand-in-'));
+    try {
+      cpSync(dir, context, { recursive: true });
+      cpSync(path.join(STAND_INS_DIR, 'common'), path.join(context, 'common'), { recursive: true });
+      const labels = [`${STAND_IN_LABEL}=true`, `${STAND_IN_LABEL}.for=${standIn.image}`, `${STAND_IN_LABEL}.hash=${hash}`];
+      const result = await execa('docker', ['build', '-q', '-t', standIn.image, ...labels.flatMap((l) => ['--label', l]), context], {
+        env: { DOCKER_BUILDKIT: '0' },
+        reject: false,
+        all: true,
+        timeout: 15 * 60_000,
+      });
+      if (result.exitCode !== 0) throw new EngineError(`building the stand-in ${standIn.image} failed:\n${tail(result.all ?? '')}`);
+    } finally {
+      rmSync(context, { recursive: true, force: true });
+    }
   }
+  // Aliases follow the stand-in, unless they name a real image pulled from a registry.
   for (const alias of standIn.aliases) {
-    if (!(await imageExists(alias))) await tag(standIn.image, normalizeImageRef(alias));
+    if ((await staleStandIn(alias)) !== 'current') await tag(standIn.image, normalizeImageRef(alias));
   }
   progress(`stand-in ${standIn.image} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-async function importRootfs(standIn: StandIn, dir: string, progress: Progress): Promise<void> {
+async function importRootfs(standIn: StandIn, dir: string, hash: string, progress: Progress): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new EngineError(`${standIn.image} cannot be pulled and its offline stand-in needs debootstrap as root; run \`npm run provision\` as root once.`);
   }
@@ -179,7 +229,7 @@ async function importRootfs(standIn: StandIn, dir: string, progress: Progress): 
     if (made.exitCode !== 0) throw new EngineError(`making the ${standIn.image} root filesystem failed:\n${tail(made.all ?? '')}`);
     const imported = await execa(
       'bash',
-      ['-c', 'set -o pipefail; tar -C "$1" -c . | docker import --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" --change \'CMD ["bash"]\' --change "LABEL $2=true" --change "LABEL $2.for=$3" - "$3"', 'import', rootfs, STAND_IN_LABEL, standIn.image],
+      ['-c', 'set -o pipefail; tar -C "$1" -c . | docker import --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" --change \'CMD ["bash"]\' --change "LABEL $2=true" --change "LABEL $2.for=$3" --change "LABEL $2.hash=$4" - "$3"', 'import', rootfs, STAND_IN_LABEL, standIn.image, hash],
       { reject: false, all: true, timeout: 10 * 60_000 },
     );
     if (imported.exitCode !== 0) throw new EngineError(`importing ${standIn.image} failed:\n${tail(imported.all ?? '')}`);
