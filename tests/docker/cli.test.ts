@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -103,6 +103,21 @@ describe('the grade command', () => {
       await bystander.remove({ force: true });
     }
   });
+});
+
+// Builds get a pids limit through a parent cgroup where the engine uses cgroup v1 + cgroupfs (this project's machines).
+const cgroupV1 = existsSync('/sys/fs/cgroup/pids/cgroup.procs') && process.getuid?.() === 0;
+(cgroupV1 ? it : it.skip)('stops a fork bomb in a RUN step with the process limit, and says which line', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'forkbomb-'));
+  writeFileSync(path.join(dir, 'Dockerfile'), 'FROM debian:bookworm-slim\nRUN for i in $(seq 1 400); do sleep 5 & done; wait\n');
+  try {
+    const run = await cli(['lab-03', '--submission', dir, '--format', 'json', '--lang', 'en']);
+    const builds = (JSON.parse(run.stdout) as { checks: { id: string; status: string; observed: string }[] }).checks.find((c) => c.id === 'builds');
+    expect(builds).toMatchObject({ status: 'failed' });
+    expect(builds!.observed).toMatch(/line 2: RUN for i[\s\S]*Cannot fork/);
+  } finally {
+    removeDir(dir);
+  }
 });
 
 describe('a script run', () => {

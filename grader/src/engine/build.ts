@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { externalBases, instructionForStep, parseDockerfile } from '../dockerfile/parse.js';
 import { alpineServedBy, ensureImages, type Progress } from './base-images.js';
+import { docker } from './docker.js';
 import { EngineError, messageOf } from './errors.js';
 import type { BuildFacts, BuildFailure } from './facts.js';
 import { lastLines } from './stream.js';
@@ -17,6 +18,8 @@ export interface BuildRequest {
   memoryMiB: number;
   cpus: number;
   progress: Progress;
+  /** Process limit for the build's RUN steps, where the engine allows it (see buildPidsCgroup). */
+  pids: number;
   /** Called with the child process so an interrupt can stop it. */
   onStart?: (stop: () => void) => void;
 }
@@ -57,6 +60,8 @@ export async function buildImage(request: BuildRequest): Promise<BuildFacts> {
   const args = ['build', '--rm', '--force-rm', '-f', dockerfilePath, '-t', request.tag,
     '--memory', `${request.memoryMiB}m`, '--memory-swap', `${request.memoryMiB}m`,
     '--cpu-period', '100000', '--cpu-quota', String(Math.round(request.cpus * 100000))];
+  const pidsCgroup = await buildPidsCgroup(request.tag, request.pids);
+  if (pidsCgroup) args.push('--cgroup-parent', pidsCgroup.parent);
   for (const [key, value] of Object.entries(request.labels)) args.push('--label', `${key}=${value}`);
   args.push(contextPath);
   const child = execa('docker', args, {
@@ -72,6 +77,8 @@ export async function buildImage(request: BuildRequest): Promise<BuildFacts> {
     result = await child;
   } catch (error) {
     throw new EngineError(`could not run docker build: ${messageOf(error)}`);
+  } finally {
+    pidsCgroup?.remove();
   }
   const output = result.all ?? '';
   if (result.timedOut) {
@@ -85,6 +92,37 @@ export async function buildImage(request: BuildRequest): Promise<BuildFacts> {
     return facts({ ok: false, output, failure: describeFailure(output, parsed), alpineStandIns });
   }
   return facts({ ok: true, output, alpineStandIns });
+}
+
+/**
+ * `docker build` has no --pids-limit. Where the engine runs here with cgroup v1
+ * and the cgroupfs driver (this project's machines), a parent cgroup with
+ * pids.max, passed as --cgroup-parent, bounds the processes of every RUN step
+ * (a fork bomb stops with "Cannot fork"). Elsewhere builds keep their memory,
+ * CPU and time limits only.
+ */
+async function buildPidsCgroup(tag: string, pids: number): Promise<{ parent: string; remove: () => void } | null> {
+  if (process.getuid?.() !== 0 || !existsSync('/sys/fs/cgroup/pids/cgroup.procs')) return null;
+  const host = process.env.DOCKER_HOST;
+  if (host && !host.startsWith('unix://')) return null;
+  try {
+    const info = (await docker().info()) as { CgroupDriver?: string; CgroupVersion?: string };
+    if (info.CgroupDriver !== 'cgroupfs' || (info.CgroupVersion ?? '1') !== '1') return null;
+    const name = `dockerlab-build-${tag.replace(/[^A-Za-z0-9_.-]/g, '-')}`;
+    const dir = path.join('/sys/fs/cgroup/pids', name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'pids.max'), String(pids));
+    const remove = () => {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // Still in use or already gone: an empty cgroup costs nothing.
+      }
+    };
+    return { parent: `/${name}`, remove };
+  } catch {
+    return null;
+  }
 }
 
 function lastStep(output: string, parsed: ReturnType<typeof parseDockerfile>): Omit<BuildFailure, 'reason'> {

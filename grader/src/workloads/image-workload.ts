@@ -31,6 +31,7 @@ export async function prepareImageWorkload(workload: ImageWorkload, options: Wor
     timeoutMs: (workload.buildTimeoutSeconds ?? 300) * 1000,
     memoryMiB: Math.max(limits.memoryMiB, 1024),
     cpus: limits.cpus,
+    pids: limits.pids,
     progress: options.progress,
     onStart: onStop,
   });
