@@ -45,3 +45,15 @@ export function describeLog(text: string, lang: Lang, lines = 5): string {
   if (last.length === 0) return lang === 'fr' ? '(journal vide)' : '(empty log)';
   return (lang === 'fr' ? 'dernières lignes du journal :\n' : 'last log lines:\n') + last.map((l) => `  | ${truncate(l, 200)}`).join('\n');
 }
+
+const STOPPED: Record<Lang, string> = {
+  fr: "le conteneur n'est pas en marche (état « {status} », code de sortie {code})\n{logs}",
+  en: 'the container is not running (state "{status}", exit code {code})\n{logs}',
+};
+
+/** null while the container runs; otherwise what a student needs to see: its state, exit code and last log lines. */
+export async function notRunning(container: ContainerFacts, lang: Lang): Promise<string | null> {
+  const state = await container.state();
+  if (state.running) return null;
+  return format(STOPPED[lang], { status: state.status, code: state.exitCode, logs: describeLog(await container.logs(), lang) });
+}

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ContainerName, isObservation, targetContainer, truncate } from './common.js';
+import { ContainerName, isObservation, notRunning, targetContainer, truncate } from './common.js';
 import { defineCheck } from './types.js';
 
 export const execInContainer = defineCheck({
@@ -18,16 +18,16 @@ export const execInContainer = defineCheck({
   needs: ['container'],
   titleData: (check) => ({ commandText: check.command.join(' ') }),
   messages: {
-    fr: { title: '`{commandText}` réussit dans le conteneur{named}', expected: 'code de sortie {exitCode}{contains}', contains: ', sortie contenant « {text} »', observed: 'code de sortie {exitCode}{timedOut}, sortie : {output}', timedOut: ' (interrompu : trop long)', notRunning: "le conteneur n'est pas en marche ({status})" },
-    en: { title: '`{commandText}` succeeds in the container{named}', expected: 'exit code {exitCode}{contains}', contains: ', output containing "{text}"', observed: 'exit code {exitCode}{timedOut}, output: {output}', timedOut: ' (stopped: took too long)', notRunning: 'the container is not running ({status})' },
+    fr: { title: '`{commandText}` réussit dans le conteneur{named}', expected: 'code de sortie {exitCode}{contains}', contains: ', sortie contenant « {text} »', observed: 'code de sortie {exitCode}{timedOut}, sortie : {output}', timedOut: ' (interrompu : trop long)' },
+    en: { title: '`{commandText}` succeeds in the container{named}', expected: 'exit code {exitCode}{contains}', contains: ', output containing "{text}"', observed: 'exit code {exitCode}{timedOut}, output: {output}', timedOut: ' (stopped: took too long)' },
   },
   async evaluate(check, ctx, say) {
     const exitCode = check.expect.exitCode ?? 0;
     const expected = say('expected', { exitCode, contains: check.expect.outputContains ? say('contains', { text: check.expect.outputContains }) : '' });
     const container = await targetContainer(check, ctx, expected);
     if (isObservation(container)) return container;
-    const state = await container.state();
-    if (!state.running) return { passed: false, expected, observed: say('notRunning', { status: state.status }) };
+    const stopped = await notRunning(container, ctx.lang);
+    if (stopped) return { passed: false, expected, observed: stopped };
     const result = await container.exec(check.command, { ...(check.user ? { user: check.user } : {}), timeoutMs: (check.timeoutSeconds ?? 15) * 1000 });
     const output = `${result.stdout}${result.stderr}`;
     const passed = !result.timedOut && result.exitCode === exitCode && (!check.expect.outputContains || output.includes(check.expect.outputContains));
@@ -41,15 +41,15 @@ export const processUid = defineCheck({
   params: Type.Object({ container: ContainerName }),
   needs: ['container'],
   messages: {
-    fr: { title: 'Le processus du conteneur ne tourne pas en root', expected: 'uid ≠ 0 pour chaque processus', observed: '{list}', notRunning: "le conteneur n'est pas en marche ({status})" },
-    en: { title: "The container's process does not run as root", expected: 'uid ≠ 0 for every process', observed: '{list}', notRunning: 'the container is not running ({status})' },
+    fr: { title: 'Le processus du conteneur ne tourne pas en root', expected: 'uid ≠ 0 pour chaque processus', observed: '{list}' },
+    en: { title: "The container's process does not run as root", expected: 'uid ≠ 0 for every process', observed: '{list}' },
   },
   async evaluate(check, ctx, say) {
     const expected = say('expected');
     const container = await targetContainer(check, ctx, expected);
     if (isObservation(container)) return container;
-    const state = await container.state();
-    if (!state.running) return { passed: false, expected, observed: say('notRunning', { status: state.status }) };
+    const stopped = await notRunning(container, ctx.lang);
+    if (stopped) return { passed: false, expected, observed: stopped };
     const processes = await container.processes();
     const list = processes.map((p) => `uid ${p.uid}: ${truncate(p.command, 80)}`).join('; ');
     return { passed: processes.length > 0 && processes.every((p) => p.uid !== 0), expected, observed: say('observed', { list: list || '-' }) };

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { HttpAnswer } from '../engine/facts.js';
 import { requestOnce } from '../engine/http.js';
-import { truncate } from './common.js';
+import { notRunning, truncate } from './common.js';
 import type { CheckContext, Observation, Say } from './types.js';
 import { defineCheck } from './types.js';
 
@@ -18,7 +18,10 @@ function validateTarget(check: { port?: number | undefined; hostPort?: number | 
 async function resolveHostPort(check: { port?: number | undefined; hostPort?: number | undefined }, ctx: CheckContext, expected: string, say: Say): Promise<number | Observation> {
   if (check.hostPort !== undefined) return check.hostPort;
   const hostPort = ctx.container ? await ctx.container.hostPort(check.port!) : null;
-  return hostPort ?? { passed: false, expected, observed: say('notPublished', { port: check.port }) };
+  if (hostPort !== null) return hostPort;
+  // An exited container has no port bindings any more: say why, not "not published".
+  const stopped = ctx.container ? await notRunning(ctx.container, ctx.lang) : null;
+  return { passed: false, expected, observed: stopped ?? say('notPublished', { port: check.port }) };
 }
 
 function describeAnswer(answer: HttpAnswer, say: Say): string {

@@ -12,7 +12,10 @@ export const scriptCompletes = defineCheck({
       title: 'Le script se termine tout seul',
       expected: 'le script lance des commandes docker et se termine en moins de {limit} s',
       finished: 'terminé en {seconds} s (code de sortie {exitCode})',
-      timedOut: "toujours en cours après {limit} s : arrêté par le correcteur. Un `docker run` sans -d attend la fin du conteneur : avez-vous oublié -d ?\n{output}",
+      timedOut: 'toujours en cours après {limit} s : arrêté par le correcteur. {why}\n{output}',
+      forgotDetach: 'La dernière commande lancée, `{command}`, reste attachée au conteneur jusqu’à sa fin : avez-vous oublié -d ?',
+      lastCommand: 'La dernière commande docker lancée, `{command}`, ne s’est jamais terminée.',
+      notDocker: 'Une commande qui n’est pas docker ne s’est jamais terminée (aucune commande docker lancée).',
       missing: '{script} est introuvable dans votre rendu',
       noDocker: 'terminé en {seconds} s sans lancer une seule commande docker : écrivez les commandes demandées dans {script}',
     },
@@ -20,7 +23,10 @@ export const scriptCompletes = defineCheck({
       title: 'The script finishes on its own',
       expected: 'the script runs docker commands and ends within {limit} s',
       finished: 'finished in {seconds} s (exit code {exitCode})',
-      timedOut: 'still running after {limit} s: stopped by the grader. A `docker run` without -d waits for the container to end: did you forget -d?\n{output}',
+      timedOut: 'still running after {limit} s: stopped by the grader. {why}\n{output}',
+      forgotDetach: 'The last command it started, `{command}`, stays attached to its container until it ends: did you forget -d?',
+      lastCommand: 'The last docker command it started, `{command}`, never returned.',
+      notDocker: 'A command other than docker never returned (no docker command was started).',
       missing: '{script} is not in your submission',
       noDocker: 'finished in {seconds} s without running a single docker command: write the commands the task asks for in {script}',
     },
@@ -31,9 +37,19 @@ export const scriptCompletes = defineCheck({
     if (s.exitCode === null && !s.timedOut) return { passed: false, expected, observed: say('missing', { script: s.script }) };
     if (s.timedOut) {
       const output = lastLines(s.output, 4).split('\n').filter(Boolean).map((l) => `  | ${l}`).join('\n');
-      return { passed: false, expected, observed: say('timedOut', { limit: s.timeoutSeconds, output }) };
+      return { passed: false, expected, observed: say('timedOut', { limit: s.timeoutSeconds, output, why: whyStillRunning(s.dockerCalls, say) }) };
     }
     if (s.dockerCalls.length === 0) return { passed: false, expected, observed: say('noDocker', { seconds: (s.durationMs / 1000).toFixed(1), script: s.script }) };
     return { passed: true, expected, observed: say('finished', { seconds: (s.durationMs / 1000).toFixed(1), exitCode: s.exitCode }) };
   },
 });
+
+/** The recorded docker call the script was most likely stuck in: the last one it started. */
+export function whyStillRunning(calls: string[], say: (id: string, data?: Record<string, unknown>) => string): string {
+  const command = calls[calls.length - 1];
+  if (!command) return say('notDocker');
+  const words = command.split(/\s+/);
+  const run = words[1] === 'run' || (words[1] === 'container' && words[2] === 'run');
+  const detached = words.some((w) => w === '--detach' || w === '--detach=true' || /^-[a-zA-Z]*d[a-zA-Z]*$/.test(w));
+  return say(run && !detached ? 'forgotDetach' : 'lastCommand', { command: command.length > 120 ? `${command.slice(0, 120)}…` : command });
+}
