@@ -22,7 +22,7 @@ const noBuildkitSession = {
   },
 };
 await build({
-  entryPoints: { cli: 'grader/src/cli.ts', bench: 'grader/src/bench/bench.ts', 'write-schema': 'grader/src/spec/write-schema.ts' },
+  entryPoints: { cli: 'grader/src/cli.ts', bench: 'grader/src/bench/bench.ts', 'bench-verdicts': 'grader/src/bench/verdicts.ts', 'bench-batch': 'grader/src/bench/batch-bench.ts', 'write-schema': 'grader/src/spec/write-schema.ts' },
   outdir: 'grader/dist',
   bundle: true,
   splitting: true,
@@ -31,8 +31,9 @@ await build({
   target: 'node20',
   sourcemap: true,
   chunkNames: 'chunks/[name]-[hash]',
-  // Optional native add-ons of dockerode's SSH transport: loaded from node_modules only when used.
-  external: ['ssh2', 'cpu-features'],
+  // Optional native add-ons of dockerode's SSH transport, and recheck (a worker plus a native
+  // checker): loaded from node_modules only when used.
+  external: ['ssh2', 'cpu-features', 'recheck'],
   banner: { js: "import { createRequire as __dockerlabRequire } from 'node:module'; const require = __dockerlabRequire(import.meta.url);" },
   // Prefer packages' ESM builds: jsonc-parser's UMD build requires its parts dynamically, which a bundle cannot follow.
   mainFields: ['module', 'main'],

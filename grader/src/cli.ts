@@ -8,21 +8,50 @@ Usage:
   npm run grade <lab-NN> [-- options]       grade labs/lab-NN (or --submission DIR)
   npm run grade -- --list                   the labs, their titles and points
   npm run grade -- --validate [lab-NN…]     check lab specs without running anything
-  npm run grade -- --cleanup                remove everything the grader left behind
-  npm run grade -- images --ensure          prepare every base image (pull or offline stand-in)
+  npm run grade -- --cleanup [--all]        remove what graders that died left behind (--all: everything labelled, and the build cache)
+  npm run grade -- images --ensure          prepare every base image (pull or offline stand-in) and the sandbox image
+  npm run grade -- batch DIR --out OUT …    grade a whole class (see: npm run grade -- batch --help)
+  npm run grade -- batch-merge OUT1 OUT2 … --out OUT
 
 Options:
-  --submission DIR   the student's files (default: the lab's own folder)
-  --format FORMAT    terminal (default) or json
-  --lang fr|en       language of the report (default: LANG, then the lab's)
-  --quiet            no progress lines on stderr
-  -h, --help         this text
+  --submission DIR        the student's files (default: the lab's own folder)
+  --reporter NAME[=FILE]  terminal, json, junit, github, classroom, gradescope, prairielearn; repeatable
+  --format json           the same as --reporter json
+  --lang fr|en            language of the report (default: LANG, then the lab's)
+  --sandbox auto|off      script labs run in a throw-away sandbox engine (default); off: on the engine itself, for trusted work
+  --builder auto|classic|buildkit   which builder builds images (default: the machine's; env DOCKERLAB_BUILDER)
+  --labs-dir DIR          the labs folder (default: the one shipped with the grader)
+  --quiet                 no progress lines on stderr
+  -h, --help              this text
 
-Exit codes: 0 all checks passed · 1 some failed · 2 bad usage or invalid lab/submission · 3 no Docker engine`;
+Exit codes: 0 all checks passed · 1 some failed · 2 bad usage or invalid lab/submission · 3 no Docker engine · 130/143 interrupted`;
 
-const EXIT = { passed: 0, failed: 1, usage: 2, noEngine: 3 } as const;
+const EXIT = { passed: 0, failed: 1, usage: 2, noEngine: 3, internal: 70 } as const;
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+
+/**
+ * Signals are handled here and only here: the first one aborts the grading,
+ * whose own `finally` removes what it created; a second one says what may be
+ * left and how to remove it, then exits at once.
+ */
+function installSignals(controller: AbortController, onSecond: () => string): { received: () => string | null } {
+  let received: string | null = null;
+  for (const signal of Object.keys(SIGNAL_EXIT)) {
+    process.on(signal, () => {
+      if (received) {
+        process.stderr.write(`\ndockerlab: ${signal} again: stopping now. ${onSecond()}\n`);
+        process.exit(SIGNAL_EXIT[signal]);
+      }
+      received = signal;
+      process.stderr.write(`\ndockerlab: ${signal} received, removing what this run created… (press Ctrl-C again to stop at once)\n`);
+      controller.abort();
+    });
+  }
+  return { received: () => received };
+}
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'batch' || argv[0] === 'batch-merge') return batch(argv);
   let parsed;
   try {
     parsed = parseArgs({
@@ -30,11 +59,16 @@ async function main(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         submission: { type: 'string' },
-        format: { type: 'string', default: 'terminal' },
+        format: { type: 'string' },
+        reporter: { type: 'string', multiple: true },
         lang: { type: 'string' },
+        sandbox: { type: 'string' },
+        builder: { type: 'string' },
+        'labs-dir': { type: 'string' },
         list: { type: 'boolean' },
         validate: { type: 'boolean' },
         cleanup: { type: 'boolean' },
+        all: { type: 'boolean' },
         ensure: { type: 'boolean' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -43,49 +77,77 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     return usage((error as Error).message);
   }
-  const { values, positionals } = parsed;
+  const { values } = parsed;
+  const positionals = parsed.positionals[0] === 'grade' ? parsed.positionals.slice(1) : parsed.positionals;
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
   if (values.lang !== undefined && !isLang(values.lang)) return usage(`--lang must be fr or en, not "${values.lang}"`);
+  if (values.sandbox !== undefined && values.sandbox !== 'auto' && values.sandbox !== 'off') return usage(`--sandbox must be auto or off, not "${values.sandbox}"`);
+  if (values.builder !== undefined && !['auto', 'classic', 'buildkit'].includes(values.builder)) return usage(`--builder must be auto, classic or buildkit, not "${values.builder}"`);
+  if (values.format !== undefined && values.format !== 'json' && values.format !== 'terminal') return usage(`unknown --format "${values.format}"; known formats: json, terminal (or use --reporter)`);
   const lang = values.lang as Lang | undefined;
+  // `npm run` moves to the package root; relative paths mean what they meant where the user typed them.
+  const here = process.env.INIT_CWD ?? process.cwd();
+  const { resolve } = await import('node:path');
+  const labsDir = values['labs-dir'] ? resolve(here, values['labs-dir']) : undefined;
   const t0 = Date.now();
   const stamp = process.env.DOCKERLAB_DEBUG ? () => `[${Date.now() - t0} ms] ` : () => '';
   const progress = values.quiet ? () => undefined : (line: string) => process.stderr.write(`· ${stamp()}${line}\n`);
 
-  if (values.list) return list(lang);
-  if (values.validate) return validate(positionals);
-  if (values.cleanup) return cleanup();
+  if (values.list) return list(lang, labsDir);
+  if (values.validate) return validate(positionals, labsDir);
+  const { createHostRuntime } = await import('./engine/runtime.js');
+  const runtime = createHostRuntime({ ...(values.builder ? { builder: values.builder as 'auto' } : {}) });
+  if (values.cleanup) return cleanup(runtime, !!values.all);
   if (positionals[0] === 'images') {
     if (!values.ensure) return usage('images: add --ensure');
     const { requireEngine } = await import('./engine/docker.js');
-    const { ensureAllStandIns } = await import('./engine/base-images.js');
-    await requireEngine();
-    await ensureAllStandIns((line) => process.stderr.write(`${line}\n`));
-    process.stderr.write('base images ready\n');
+    const { BaseImages } = await import('./engine/base-images.js');
+    await requireEngine(runtime);
+    await new BaseImages(runtime).ensureAllStandIns((line) => process.stderr.write(`${line}\n`));
+    const { ensureSandboxImage } = await import('./engine/sandbox.js');
+    await ensureSandboxImage(runtime, (line) => process.stderr.write(`${line}\n`));
+    process.stderr.write('base images and sandbox image ready\n');
     return 0;
   }
 
   const labArg = positionals[0];
   if (!labArg) return usage('which lab? e.g. npm run grade lab-03');
   if (positionals.length > 1) return usage(`unexpected argument "${positionals[1]}" (options go after --, e.g. npm run grade ${labArg} -- --submission DIR)`);
-  const { REPORTERS } = await import('./report/index.js');
-  const reporter = REPORTERS[values.format ?? 'terminal'];
-  if (!reporter) return usage(`unknown --format "${values.format}"; known formats: ${Object.keys(REPORTERS).join(', ')}`);
+  const { defaultReporters, openReporters, parseReporterArgs } = await import('./report/index.js');
+  const named = [...(values.format ? [values.format] : []), ...(values.reporter ?? [])];
+  const specs = parseReporterArgs(named.length ? named : defaultReporters(process.env)).map((spec) =>
+    spec.destination?.kind === 'file' ? { ...spec, destination: { kind: 'file' as const, path: resolve(here, spec.destination.path) } } : spec,
+  );
+  const jsonOnStdout = specs.some((s) => s.name !== 'terminal' && (s.destination === undefined || s.destination.kind === 'stdout') && ['json', 'junit', 'gradescope', 'prairielearn'].includes(s.name));
+  const color = !!process.stdout.isTTY && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
+  const reporters = openReporters(specs, { color, env: { ...process.env }, stdout: process.stdout });
   const { grade } = await import('./grade.js');
   const { exitCodeFor } = await import('./result.js');
-  // `npm run` moves to the package root; relative paths mean what they meant where the user typed them.
-  const here = process.env.INIT_CWD ?? process.cwd();
-  const { resolve } = await import('node:path');
+  const controller = new AbortController();
+  const signals = installSignals(controller, () => 'Objects of this run may be left: `npm run grade -- --cleanup` removes them (the next grading also sweeps them).');
   const result = await grade({
     lab: /^lab-\d{2}$/.test(labArg) ? labArg : resolve(here, labArg),
+    ...(labsDir ? { labsDir } : {}),
     ...(values.submission ? { submission: resolve(here, values.submission) } : {}),
     ...(lang ? { lang } : {}),
-    progress: values.format === 'json' && !process.stderr.isTTY ? () => undefined : progress,
+    runtime,
+    sandbox: (values.sandbox as 'auto' | 'off' | undefined) ?? 'auto',
+    signal: controller.signal,
+    progress: jsonOnStdout && !process.stderr.isTTY ? () => undefined : progress,
+    onCheck: (check) => reporters.onCheck(check),
+    onAction: (action) => reporters.onAction(action),
   });
-  const color = values.format === 'terminal' && !!process.stdout.isTTY && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
-  process.stdout.write(reporter(result, { color }));
+  const interrupted = signals.received();
+  if (interrupted) {
+    process.stderr.write('dockerlab: interrupted; what this run created was removed.\n');
+    await reporters.close().catch(() => undefined);
+    return SIGNAL_EXIT[interrupted] ?? 130;
+  }
+  await reporters.onResult(result);
+  await reporters.close();
   return exitCodeFor(result);
 }
 
@@ -94,14 +156,23 @@ function usage(message: string): number {
   return EXIT.usage;
 }
 
-async function list(lang: Lang | undefined): Promise<number> {
-  const { listLabIds, loadLabFile, labsDir } = await import('./spec/load.js');
+async function batch(argv: string[]): Promise<number> {
+  const { runBatchCommand, runMergeCommand } = await import('./batch/index.js');
+  const controller = new AbortController();
+  installSignals(controller, () => 'The batch keeps what it graded; run it again to resume. `npm run grade -- --cleanup` removes leftover objects.');
+  const io = { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal, cwd: process.env.INIT_CWD ?? process.cwd() };
+  return argv[0] === 'batch' ? runBatchCommand(argv.slice(1), io) : runMergeCommand(argv.slice(1), io);
+}
+
+async function list(lang: Lang | undefined, labsDir: string | undefined): Promise<number> {
+  const { listLabIds, loadLabFile, labsDir: defaultLabs } = await import('./spec/load.js');
   const path = await import('node:path');
   const { pick } = await import('./i18n/lang.js');
   const chosen = lang ?? langFromLocale(process.env.LANG) ?? 'fr';
-  for (const id of listLabIds()) {
+  const dir = labsDir ?? defaultLabs();
+  for (const id of listLabIds(dir)) {
     try {
-      const lab = loadLabFile(path.join(labsDir(), id, 'lab.json'));
+      const lab = loadLabFile(path.join(dir, id, 'lab.json'));
       const points = lab.checks.reduce((s, c) => s + c.points, 0);
       process.stdout.write(`${id}  ${pick(lab.title, chosen)}  (${points} pts, ${lab.checks.length} checks, ${lab.workload.kind})\n`);
     } catch (error) {
@@ -111,14 +182,15 @@ async function list(lang: Lang | undefined): Promise<number> {
   return 0;
 }
 
-async function validate(ids: string[]): Promise<number> {
-  const { listLabIds, loadLabFile, InvalidSpecError } = await import('./spec/load.js');
+async function validate(ids: string[], labsDir: string | undefined): Promise<number> {
+  const { listLabIds, loadLabFile, InvalidSpecError, labsDir: defaultLabs } = await import('./spec/load.js');
   const { resolveLabDir } = await import('./grade.js');
   const path = await import('node:path');
+  const dir = labsDir ?? defaultLabs();
   let bad = 0;
-  for (const id of ids.length ? ids : listLabIds()) {
+  for (const id of ids.length ? ids : listLabIds(dir)) {
     try {
-      loadLabFile(path.join(resolveLabDir(id), 'lab.json'));
+      loadLabFile(path.join(resolveLabDir(id, dir), 'lab.json'));
       process.stdout.write(`✓ ${id}\n`);
     } catch (error) {
       if (!(error instanceof InvalidSpecError)) throw error;
@@ -129,13 +201,14 @@ async function validate(ids: string[]): Promise<number> {
   return bad ? EXIT.usage : 0;
 }
 
-async function cleanup(): Promise<number> {
+async function cleanup(runtime: import('./engine/runtime.js').Runtime, all: boolean): Promise<number> {
   const { requireEngine } = await import('./engine/docker.js');
-  const { removeLabelled } = await import('./engine/cleanup.js');
-  await requireEngine();
-  const removed = await removeLabelled();
-  const count = removed.containers.length + removed.images.length + removed.networks.length + removed.volumes.length;
-  process.stdout.write(count === 0 ? 'nothing to remove\n' : `removed ${removed.containers.length} container(s), ${removed.images.length} image(s), ${removed.networks.length} network(s), ${removed.volumes.length} volume(s)\n`);
+  const { countRemoved, removeLabelled, sweepDeadRuns } = await import('./engine/cleanup.js');
+  await requireEngine(runtime);
+  const removed = all ? await removeLabelled(runtime) : await sweepDeadRuns(runtime);
+  process.stdout.write(countRemoved(removed) === 0
+    ? `nothing to remove${all ? '' : ' (objects of running gradings are kept; --all removes everything labelled)'}\n`
+    : `removed ${removed.containers.length} container(s), ${removed.images.length} image(s), ${removed.networks.length} network(s), ${removed.volumes.length} volume(s)\n`);
   for (const problem of removed.problems) process.stderr.write(`could not remove ${problem}\n`);
   return removed.problems.length ? 1 : 0;
 }
@@ -153,7 +226,7 @@ async function run(): Promise<void> {
     if (name === 'NoEngineError') {
       process.stderr.write(`dockerlab: ${message}\n`);
       code = EXIT.noEngine;
-    } else if (name === 'UsageError' || name === 'InvalidSpecError') {
+    } else if (name === 'UsageError' || name === 'InvalidSpecError' || name === 'ReporterUsageError') {
       process.stderr.write(`dockerlab: ${name === 'InvalidSpecError' ? 'invalid lab spec:\n' : ''}${message}\n`);
       code = EXIT.usage;
     } else if (name === 'EngineError') {
@@ -161,10 +234,12 @@ async function run(): Promise<void> {
       code = EXIT.noEngine;
     } else {
       process.stderr.write(`dockerlab: internal error: ${message}\n${process.env.DOCKERLAB_DEBUG ? `${(error as Error)?.stack}\n` : 'Set DOCKERLAB_DEBUG=1 for details.\n'}`);
-      code = 70;
+      code = EXIT.internal;
     }
   }
   process.exitCode = code;
+  // Nothing of ours should keep the process alive past its answer (sockets of a dead engine, timers).
+  setTimeout(() => process.exit(code), 2000).unref();
 }
 
 void run();

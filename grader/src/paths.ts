@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,3 +19,25 @@ export function packageRoot(): string {
 }
 
 export const fromRoot = (...parts: string[]): string => path.join(packageRoot(), ...parts);
+
+let cache: string | undefined;
+
+/**
+ * Where the grader keeps what it may recompute (compiled validators, regex
+ * verdicts): DOCKERLAB_CACHE_DIR, else .dockerlab/cache in the package when it
+ * is writable (a clone of the course), else the user's cache folder (a
+ * read-only global install).
+ */
+export function cacheDir(): string {
+  if (cache) return cache;
+  const chosen = process.env.DOCKERLAB_CACHE_DIR;
+  if (chosen) return (cache = chosen);
+  const own = fromRoot('.dockerlab', 'cache');
+  try {
+    mkdirSync(own, { recursive: true });
+    accessSync(own, constants.W_OK);
+    return (cache = own);
+  } catch {
+    return (cache = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'dockerlab'));
+  }
+}

@@ -2,6 +2,12 @@ import type { Lang } from './i18n/lang.js';
 
 export type CheckStatus = 'passed' | 'failed' | 'skipped' | 'error';
 
+/** A place in the student's files (path relative to the submission folder), for annotations and reports. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+}
+
 /** One line of the result contract (shared/ARCHITECTURE.md); extra fields are additions, never renames. */
 export interface CheckResult {
   id: string;
@@ -15,6 +21,23 @@ export interface CheckResult {
   expected: string | null;
   observed: string | null;
   durationMs: number;
+  /** Where in the student's files the fault lies, when the grader knows (failing instruction, USER line…). */
+  location?: SourceLocation | null;
+}
+
+/** What an action between checks (rebuild, remove a container, POST /break…) did. Actions carry no points. */
+export type ActionStatus = 'done' | 'failed' | 'skipped' | 'error';
+
+export interface ActionResult {
+  id: string;
+  action: string;
+  title: string;
+  status: ActionStatus;
+  /** What happened, or why it could not be done, in the result's language. */
+  message: string;
+  durationMs: number;
+  /** Id of the check this action comes after in the lab's steps (null: before the first check). */
+  after: string | null;
 }
 
 export interface Result {
@@ -23,11 +46,17 @@ export interface Result {
   score: number;
   maxScore: number;
   checks: CheckResult[];
+  actions: ActionResult[];
   lang: Lang;
   submission: string;
   /** What the grader did around the checks that the student should know (objects removed, stand-ins built…). */
   notes: string[];
   durationMs: number;
+  /** Where student work ran: a throw-away sandbox engine, or the engine itself (`--sandbox off`, image labs). */
+  isolation: 'sandbox' | 'engine';
+  grader: { version: string };
+  /** Set when the lab's main deliverable (its Dockerfile, its commands.sh…) is missing: nothing of the student's could be graded. */
+  ungradable?: { reason: string } | null;
 }
 
 export function score(checks: CheckResult[]): { score: number; maxScore: number } {

@@ -3,20 +3,16 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { docker } from '../../grader/src/engine/docker.js';
-import { runLabels } from '../../grader/src/engine/labels.js';
-import { format } from '../../grader/src/i18n/lang.js';
-import { MESSAGES, type MessageId } from '../../grader/src/i18n/messages.js';
-import { parseLab } from '../../grader/src/spec/load.js';
-import type { ScriptWorkload } from '../../grader/src/spec/schema.js';
-import { prepareScriptWorkload } from '../../grader/src/workloads/script-workload.js';
-import { pollUntil } from '../../grader/src/engine/poll.js';
-import { labelled, NOTHING_LABELLED } from '../helpers/engine.js';
+import { currentOwner, runLabels } from '../../grader/src/engine/labels.js';
+import { pollUntil } from '../../grader/src/lib/poll.js';
+import { grade } from '../../grader/src/grade.js';
+import { labelled, NOTHING_LABELLED, runtime } from '../helpers/engine.js';
 import { assembleSubmission, removeDir, ROOT } from '../helpers/submissions.js';
 
 const CLI = path.join(ROOT, 'grader/dist/cli.js');
 const cli = (args: string[], env: Record<string, string> = {}) =>
   execa('node', [CLI, ...args], { cwd: ROOT, reject: false, env: { NO_COLOR: '1', ...env } });
+const docker = runtime.docker;
 
 describe('the grade command', () => {
   let reference: string;
@@ -60,10 +56,10 @@ describe('the grade command', () => {
 
   it('exits 2 for an invalid lab.json, naming file, line and JSON path', async () => {
     const labDir = mkdtempSync(path.join(os.tmpdir(), 'bad-lab-'));
-    writeFileSync(path.join(labDir, 'lab.json'), JSON.stringify({ id: 'lab-77', title: 'x', workload: { kind: 'image' }, checks: [{ id: 'a', kind: 'nope', points: 1 }] }, null, 2));
+    writeFileSync(path.join(labDir, 'lab.json'), JSON.stringify({ id: 'lab-77', title: 'x', workload: { kind: 'image' }, steps: [{ id: 'a', kind: 'nope', points: 1 }] }, null, 2));
     const run = await cli([labDir]);
     expect(run.exitCode).toBe(2);
-    expect(run.stderr).toMatch(/lab\.json:\d+:\d+ \/checks\/0\/kind: unknown check kind "nope"; known kinds: container-image/);
+    expect(run.stderr).toMatch(/lab\.json:\d+:\d+ \/steps\/0\/kind: unknown check kind "nope"; known kinds: build-cache-reused/);
     removeDir(labDir);
   });
 
@@ -72,7 +68,9 @@ describe('the grade command', () => {
     expect((await cli(['lab-03', '--submission', '/nonexistent/dir'])).exitCode).toBe(2);
     expect((await cli(['lab-42'])).exitCode).toBe(2);
     expect((await cli(['lab-03', '--format', 'xml'])).stderr).toContain('known formats: json, terminal');
+    expect((await cli(['lab-03', '--reporter', 'xml'])).stderr).toMatch(/unknown reporter "xml".*known reporters: classroom, github/);
     expect((await cli(['lab-03', '--bogus'])).exitCode).toBe(2);
+    expect((await cli(['lab-03', '--sandbox', 'maybe'])).exitCode).toBe(2);
   });
 
   it('--list shows every lab with its points', async () => {
@@ -90,17 +88,43 @@ describe('the grade command', () => {
     expect(await labelled()).toEqual(NOTHING_LABELLED);
   });
 
-  it('--cleanup removes leftovers carrying the label, and nothing else', async () => {
-    const leftover = await docker().createContainer({ Image: 'debian:bookworm-slim', Cmd: ['true'], Labels: { dockerlab: '1', 'dockerlab.run': 'leftover' } });
-    const bystander = await docker().createContainer({ Image: 'debian:bookworm-slim', Cmd: ['true'] });
+  it('after kill -9 of the grader, the next grading removes what the dead run left, and never what a live run owns', async () => {
+    const child = spawn('node', [CLI, 'lab-03', '--submission', reference, '--quiet'], { cwd: ROOT, stdio: 'ignore' });
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    const { met } = await pollUntil(async () => (await labelled()).containers.length, (n) => n > 0, 60_000);
+    expect(met).toBe(true);
+    child.kill('SIGKILL');
+    await exited;
+    expect((await labelled()).containers.length).toBeGreaterThan(0);
+    const live = await docker.createContainer({ Image: 'debian:bookworm-slim', Cmd: ['true'], Labels: runLabels('live-run', 'lab-99', currentOwner()) });
+    try {
+      const again = await cli(['lab-03', '--submission', reference, '--format', 'json']);
+      expect(again.exitCode).toBe(0);
+      expect((await docker.getContainer(live.id).inspect()).Id).toBe(live.id);
+    } finally {
+      await live.remove({ force: true });
+    }
+    expect(await labelled()).toEqual(NOTHING_LABELLED);
+  });
+
+  it('--cleanup removes what dead graders left, --cleanup --all every labelled object, and nothing else', async () => {
+    const deadOwner = `${os.hostname()}:${currentOwner().split(':')[1]}:999999999:1`;
+    const leftover = await docker.createContainer({ Image: 'debian:bookworm-slim', Cmd: ['true'], Labels: runLabels('leftover', 'lab-99', deadOwner) });
+    const live = await docker.createContainer({ Image: 'debian:bookworm-slim', Cmd: ['true'], Labels: runLabels('live', 'lab-99', currentOwner()) });
+    const bystander = await docker.createContainer({ Image: 'debian:bookworm-slim', Cmd: ['true'] });
     try {
       const run = await cli(['--cleanup']);
       expect(run.exitCode).toBe(0);
       expect(run.stdout).toMatch(/removed 1 container/);
-      await expect(docker().getContainer(leftover.id).inspect()).rejects.toMatchObject({ statusCode: 404 });
-      expect((await docker().getContainer(bystander.id).inspect()).Id).toBe(bystander.id);
+      await expect(docker.getContainer(leftover.id).inspect()).rejects.toMatchObject({ statusCode: 404 });
+      expect((await docker.getContainer(live.id).inspect()).Id).toBe(live.id);
+      const all = await cli(['--cleanup', '--all']);
+      expect(all.stdout).toMatch(/removed 1 container/);
+      await expect(docker.getContainer(live.id).inspect()).rejects.toMatchObject({ statusCode: 404 });
+      expect((await docker.getContainer(bystander.id).inspect()).Id).toBe(bystander.id);
     } finally {
       await bystander.remove({ force: true });
+      await live.remove({ force: true }).catch(() => undefined);
     }
   });
 });
@@ -109,32 +133,40 @@ describe('the grade command', () => {
 const cgroupV1 = existsSync('/sys/fs/cgroup/pids/cgroup.procs') && process.getuid?.() === 0;
 (cgroupV1 ? it : it.skip)('stops a fork bomb in a RUN step with the process limit, and says which line', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'forkbomb-'));
-  writeFileSync(path.join(dir, 'Dockerfile'), 'FROM debian:bookworm-slim\nRUN for i in $(seq 1 400); do sleep 5 & done; wait\n');
+  writeFileSync(path.join(dir, 'Dockerfile'), 'FROM debian:bookworm-slim\nRUN for i in $(seq 1 1000); do sleep 5 & done; wait\n');
   try {
-    const run = await cli(['lab-03', '--submission', dir, '--format', 'json', '--lang', 'en']);
+    const run = await cli(['lab-03', '--submission', dir, '--format', 'json', '--lang', 'en', '--builder', 'classic']);
     const builds = (JSON.parse(run.stdout) as { checks: { id: string; status: string; observed: string }[] }).checks.find((c) => c.id === 'builds');
     expect(builds).toMatchObject({ status: 'failed' });
-    expect(builds!.observed).toMatch(/line 2: RUN for i[\s\S]*Cannot fork/);
+    expect(builds!.observed).toMatch(/line 2: RUN for i[\s\S]*(Cannot fork|Resource temporarily unavailable)/);
   } finally {
     removeDir(dir);
   }
 });
 
-describe('a script run', () => {
-  it('gives the containers the script starts the run label and the limits, then removes them', async () => {
+describe('a script run with --sandbox off', () => {
+  it('gives what the script creates the run labels and the limits (the student\'s own flags win), then removes it', async () => {
+    const labDir = mkdtempSync(path.join(os.tmpdir(), 'shim-lab-'));
     const dir = mkdtempSync(path.join(os.tmpdir(), 'shim-'));
-    writeFileSync(path.join(dir, 'commands.sh'), 'docker run -d --name dockerlab-shim-probe debian:bookworm-slim sleep 30\n');
-    const lab = parseLab(JSON.stringify({ id: 'lab-98', title: 'shim', workload: { kind: 'script', objects: { containers: ['dockerlab-shim-probe'] } }, checks: [{ id: 'done', kind: 'script-completes', points: 1 }] }));
-    const say = (id: MessageId, data?: Record<string, unknown>) => format(MESSAGES.en[id], data);
-    const prepared = await prepareScriptWorkload(lab.workload as ScriptWorkload, { lab, submissionDir: dir, runId: 'shimtest', labels: runLabels('shimtest', 'lab-98'), lang: 'en', progress: () => undefined, say }, () => undefined);
+    writeFileSync(path.join(labDir, 'lab.json'), JSON.stringify({
+      id: 'lab-98', title: 'shim', workload: { kind: 'script', objects: { containers: ['dockerlab-shim-a', 'dockerlab-shim-b'] } },
+      steps: [
+        { id: 'done', kind: 'script-completes', points: 1 },
+        { id: 'labelled', kind: 'container-label', points: 1, container: 'dockerlab-shim-a', name: 'dockerlab.run' },
+        { id: 'default-memory', kind: 'container-memory', points: 1, container: 'dockerlab-shim-a', mebibytes: 512 },
+        { id: 'own-memory', kind: 'container-memory', points: 1, container: 'dockerlab-shim-b', mebibytes: 64 },
+      ],
+    }));
+    writeFileSync(path.join(dir, 'commands.sh'), 'docker run -d --name dockerlab-shim-a debian:bookworm-slim sleep 30\ndocker run -d -m 64m --name dockerlab-shim-b debian:bookworm-slim sleep 30\n');
     try {
-      expect(prepared.script).toMatchObject({ exitCode: 0, timedOut: false, dockerCalls: ['docker run -d --name dockerlab-shim-probe debian:bookworm-slim sleep 30'] });
-      const info = await docker().getContainer('dockerlab-shim-probe').inspect();
-      expect(info.Config.Labels).toMatchObject({ dockerlab: '1', 'dockerlab.run': 'shimtest' });
-      expect(info.HostConfig).toMatchObject({ Memory: 512 * 1024 * 1024, PidsLimit: 256, NanoCpus: 1e9 });
+      const result = await grade({ lab: labDir, submission: dir, lang: 'en', runtime, sandbox: 'off', logsDir: null });
+      expect(result.checks.map((c) => `${c.id}:${c.status}`)).toEqual(['done:passed', 'labelled:passed', 'default-memory:passed', 'own-memory:passed']);
+      expect(result.isolation).toBe('engine');
+      expect(result.notes.join('\n')).toMatch(/Sandbox off/);
+      expect(result.notes.join('\n')).toMatch(/After grading, the grader removed: container dockerlab-shim-a, container dockerlab-shim-b/);
     } finally {
-      expect(await prepared.finish()).toEqual(['After grading, the grader removed: container dockerlab-shim-probe.']);
       removeDir(dir);
+      removeDir(labDir);
     }
     expect(await labelled()).toEqual(NOTHING_LABELLED);
   });

@@ -1,6 +1,6 @@
 import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
-import { ensureImages, standInCatalog } from '../../grader/src/engine/base-images.js';
-import { labelled, NOTHING_LABELLED } from '../helpers/engine.js';
+import { BaseImages, standInCatalog } from '../../grader/src/engine/base-images.js';
+import { labelled, NOTHING_LABELLED, runtime } from '../helpers/engine.js';
 
 /**
  * The base images, used the way the official images' users use them, driven by
@@ -13,7 +13,7 @@ const container = (image: string) => new GenericContainer(image).withLabels(LABE
 const keep = (c: StartedTestContainer) => (started.push(c), c);
 
 beforeAll(async () => {
-  await ensureImages(standInCatalog().map((s) => s.image));
+  await new BaseImages(runtime).ensure(standInCatalog().map((s) => s.image));
 });
 
 afterAll(async () => {

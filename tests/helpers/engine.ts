@@ -1,5 +1,8 @@
-import { docker } from '../../grader/src/engine/docker.js';
 import { LABEL } from '../../grader/src/engine/labels.js';
+import { createHostRuntime } from '../../grader/src/engine/runtime.js';
+
+/** The engine the docker tests run against: the one the environment names. */
+export const runtime = createHostRuntime();
 
 /** Everything carrying the grader's label (or testcontainers'), by kind: the suite asserts it is empty after each file. */
 export async function labelled(): Promise<{ containers: string[]; images: string[]; networks: string[]; volumes: string[] }> {
@@ -14,7 +17,7 @@ export async function labelled(): Promise<{ containers: string[]; images: string
 
 async function labelledWith(label: string): Promise<{ containers: string[]; images: string[]; networks: string[]; volumes: string[] }> {
   const filters = JSON.stringify({ label: [label] });
-  const d = docker();
+  const d = runtime.docker;
   const [containers, images, networks, volumes] = await Promise.all([
     d.listContainers({ all: true, filters }),
     d.listImages({ filters }),
@@ -23,8 +26,9 @@ async function labelledWith(label: string): Promise<{ containers: string[]; imag
   ]);
   return {
     containers: containers.map((c) => c.Names[0] ?? c.Id),
-    // Untagged images are the classic builder's layer cache, kept on purpose (see engine/cleanup.ts).
-    images: images.filter((i) => (i.RepoTags ?? []).some((t) => t !== '<none>:<none>')).map((i) => i.RepoTags![0]!),
+    // Untagged images are the classic builder's layer cache, kept on purpose (see engine/cleanup.ts);
+    // the sandbox image and stand-ins are cached base images, not leftovers of a run.
+    images: images.filter((i) => (i.RepoTags ?? []).some((t) => t !== '<none>:<none>') && !i.Labels?.['dockerlab.sandbox'] && !i.Labels?.['dockerlab.stand-in']).map((i) => i.RepoTags![0]!),
     networks: networks.map((n) => n.Name),
     volumes: (volumes.Volumes ?? []).map((v) => v.Name),
   };

@@ -1,5 +1,5 @@
 import { CHECK_KINDS } from '../../grader/src/checks/index.js';
-import { titleOf } from '../../grader/src/grade.js';
+import { titleOf } from '../../grader/src/titles.js';
 import { LANGS } from '../../grader/src/i18n/lang.js';
 import { MESSAGES } from '../../grader/src/i18n/messages.js';
 

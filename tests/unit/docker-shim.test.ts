@@ -13,7 +13,7 @@ describe('docker shim', () => {
     const fake = path.join(fakeDir, 'docker');
     writeFileSync(fake, '#!/usr/bin/env bash\nprintf "%s\\n" "$@"\n');
     chmodSync(fake, 0o755);
-    shimDir = writeDockerShim(fake, { dockerlab: '1', 'dockerlab.run': "r1 it's" }, { memoryMiB: 512, cpus: 1, pids: 256 });
+    shimDir = writeDockerShim({ realDocker: fake, inject: { labels: { dockerlab: '1', 'dockerlab.run': "r1 it's" }, limits: { memoryMiB: 512, cpus: 1, pids: 256 } } });
   });
   afterAll(() => {
     rmSync(fakeDir, { recursive: true, force: true });
@@ -23,7 +23,7 @@ describe('docker shim', () => {
 
   it('puts labels and limits right after `run`, before the student flags (which therefore win)', () => {
     expect(run('run', '-d', '-m', '256m', '--name', 'site', 'nginx')).toEqual([
-      'run', '--label', 'dockerlab=1', '--label', "dockerlab.run=r1 it's", '--memory', '512m', '--cpus', '1', '--pids-limit', '256',
+      'run', '--label', 'dockerlab=1', '--label', "dockerlab.run=r1 it's", '--memory', '512m', '--cpus', '1', '--pids-limit', '256', '--log-opt', 'max-size=10m', '--log-opt', 'max-file=1',
       '-d', '-m', '256m', '--name', 'site', 'nginx',
     ]);
   });
@@ -43,6 +43,15 @@ describe('docker shim', () => {
       execFileSync(path.join(shimDir, 'docker'), args, { env: { ...process.env, DOCKERLAB_CALLS: calls } });
     }
     expect(readFileSync(calls, 'utf8')).toBe('docker ps -a\ndocker run -d nginx\n');
+  });
+
+  it('only records, adding nothing, when it has nothing to inject (inside a sandbox)', () => {
+    const recordOnly = writeDockerShim({ realDocker: path.join(fakeDir, 'docker') });
+    try {
+      expect(execFileSync(path.join(recordOnly, 'docker'), ['run', '-d', 'nginx'], { encoding: 'utf8' }).trimEnd().split('\n')).toEqual(['run', '-d', 'nginx']);
+    } finally {
+      rmSync(recordOnly, { recursive: true, force: true });
+    }
   });
 
   it('passes every other command through untouched', () => {

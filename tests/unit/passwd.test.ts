@@ -1,4 +1,4 @@
-import { resolveUser } from '../../grader/src/engine/passwd.js';
+import { resolveUser } from '../../grader/src/lib/passwd.js';
 
 const passwd = [
   'root:x:0:0:root:/root:/bin/bash',

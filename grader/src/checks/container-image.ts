@@ -1,16 +1,16 @@
 import { Type } from '@sinclair/typebox';
-import { parseImageRef } from '../engine/image-ref.js';
-import { ContainerName, isObservation, targetContainer } from './common.js';
+import { parseImageRef } from '../lib/image-ref.js';
+import { ContainerName, containerNeeds, isObservation, targetContainer } from './common.js';
 import { defineCheck } from './types.js';
 
 export const containerImage = defineCheck({
   kind: 'container-image',
   description: 'A container was created from an image of the given repository (any tag), whether it was named by tag or by id.',
-  params: Type.Object({ container: ContainerName, repository: Type.String({ minLength: 1 }) }),
-  needs: ['container'],
+  params: Type.Object({ container: ContainerName, repository: Type.String({ minLength: 1, maxLength: 256 }) }),
+  needs: containerNeeds,
   messages: {
-    fr: { title: 'Le conteneur{named} est créé depuis une image {repository}', expected: 'une image {repository} (tag libre)', observed: 'image « {image} » (tags : {tags})' },
     en: { title: 'The container{named} was created from a {repository} image', expected: 'a {repository} image (any tag)', observed: 'image "{image}" (tags: {tags})' },
+    fr: { title: 'Le conteneur{named} est créé depuis une image {repository}', expected: 'une image {repository} (tag libre)', observed: 'image « {image} » (tags : {tags})' },
   },
   async evaluate(check, ctx, say) {
     const expected = say('expected', { repository: check.repository });

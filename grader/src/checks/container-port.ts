@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ContainerName, isObservation, targetContainer } from './common.js';
+import { ContainerName, containerNeeds, isObservation, targetContainer } from './common.js';
 import { defineCheck } from './types.js';
 
 export const containerPort = defineCheck({
@@ -12,7 +12,7 @@ export const containerPort = defineCheck({
     hostPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
     published: Type.Optional(Type.Boolean({ default: true })),
   }),
-  needs: ['container'],
+  needs: containerNeeds,
   validate(check) {
     if (check.published === false && check.hostPort !== undefined) return [{ path: '/hostPort', message: 'hostPort makes no sense with published: false' }];
     if (check.published !== false && check.hostPort === undefined) return [{ path: '/hostPort', message: 'hostPort is required unless published is false' }];

@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
-import { pollUntil } from '../engine/poll.js';
-import { ContainerName, describeLog, isObservation, targetContainer } from './common.js';
+import { pollUntil } from '../lib/poll.js';
+import { ContainerName, containerNeeds, describeLog, isObservation, targetContainer } from './common.js';
 import { defineCheck } from './types.js';
 
-const Status = Type.Union(['running', 'exited', 'created', 'paused'].map((s) => Type.Literal(s)));
+const Status = Type.Union([Type.Literal('running'), Type.Literal('exited'), Type.Literal('created'), Type.Literal('paused')]);
 
 export const containerState = defineCheck({
   kind: 'container-state',
@@ -15,7 +15,7 @@ export const containerState = defineCheck({
     minUptimeSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 120 })),
     withinSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 300 })),
   }),
-  needs: ['container'],
+  needs: containerNeeds,
   messages: {
     fr: {
       title: 'Le conteneur{named} est {statusText}',

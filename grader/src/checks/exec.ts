@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ContainerName, isObservation, notRunning, targetContainer, truncate } from './common.js';
+import { ContainerName, containerNeeds, isObservation, notRunning, targetContainer, truncate } from './common.js';
 import { defineCheck } from './types.js';
 
 export const execInContainer = defineCheck({
@@ -7,15 +7,15 @@ export const execInContainer = defineCheck({
   description: 'A command run inside a running container (docker exec, no shell unless you call one) exits with a code and prints a text.',
   params: Type.Object({
     container: ContainerName,
-    command: Type.Array(Type.String(), { minItems: 1 }),
-    user: Type.Optional(Type.String()),
+    command: Type.Array(Type.String({ maxLength: 1000 }), { minItems: 1, maxItems: 50 }),
+    user: Type.Optional(Type.String({ maxLength: 128 })),
     expect: Type.Object(
-      { exitCode: Type.Optional(Type.Integer({ default: 0 })), outputContains: Type.Optional(Type.String()) },
+      { exitCode: Type.Optional(Type.Integer({ default: 0 })), outputContains: Type.Optional(Type.String({ maxLength: 1000 })) },
       { additionalProperties: false },
     ),
     timeoutSeconds: Type.Optional(Type.Number({ minimum: 1, maximum: 120 })),
   }),
-  needs: ['container'],
+  needs: containerNeeds,
   titleData: (check) => ({ commandText: check.command.join(' ') }),
   messages: {
     fr: { title: '`{commandText}` réussit dans le conteneur{named}', expected: 'code de sortie {exitCode}{contains}', contains: ', sortie contenant « {text} »', observed: 'code de sortie {exitCode}{timedOut}, sortie : {output}', timedOut: ' (interrompu : trop long)' },
@@ -39,7 +39,7 @@ export const processUid = defineCheck({
   kind: 'process-uid',
   description: "Every process running in a container has a uid other than 0 (read with `docker top`, so no shell is needed in the image).",
   params: Type.Object({ container: ContainerName }),
-  needs: ['container'],
+  needs: containerNeeds,
   messages: {
     fr: { title: 'Le processus du conteneur ne tourne pas en root', expected: 'uid ≠ 0 pour chaque processus', observed: '{list}' },
     en: { title: "The container's process does not run as root", expected: 'uid ≠ 0 for every process', observed: '{list}' },

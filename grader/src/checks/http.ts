@@ -1,8 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import type { HttpAnswer } from '../engine/facts.js';
-import { requestOnce } from '../engine/http.js';
-import { notRunning, truncate } from './common.js';
-import type { CheckContext, Observation, Say } from './types.js';
+import type { ContainerFacts, HttpAnswer } from '../engine/facts.js';
+import { describeHttpFailure, hopelessWatch, notRunning, regexProblems, truncate, whyPortIsSilent } from './common.js';
+import type { CheckContext, Observation } from './types.js';
 import { defineCheck } from './types.js';
 
 const PortTarget = {
@@ -14,39 +13,52 @@ function validateTarget(check: { port?: number | undefined; hostPort?: number | 
   return (check.port === undefined) === (check.hostPort === undefined) ? [{ path: '', message: 'give exactly one of "port" (container port) or "hostPort"' }] : [];
 }
 
-/** The host port to talk to, or an Observation saying why there is none. */
-async function resolveHostPort(check: { port?: number | undefined; hostPort?: number | undefined }, ctx: CheckContext, expected: string, say: Say): Promise<number | Observation> {
-  if (check.hostPort !== undefined) return check.hostPort;
-  const hostPort = ctx.container ? await ctx.container.hostPort(check.port!) : null;
-  if (hostPort !== null) return hostPort;
+const shared = {
+  en: { notPublished: 'container port {port} is not published', answer: 'HTTP {status}, body: {body}', noAnswer: 'no HTTP answer: {error}', because: '{observed}\nwhy: {why}', noContainer: 'no running container publishes host port {port}' },
+  fr: { notPublished: "le port {port} du conteneur n'est pas publié", answer: 'HTTP {status}, corps : {body}', noAnswer: 'pas de réponse HTTP : {error}', because: '{observed}\npourquoi : {why}', noContainer: "aucun conteneur en marche ne publie le port {port} de l'hôte" },
+};
+type SharedId = keyof typeof shared.en;
+type SaySome = (id: SharedId, data?: Record<string, unknown>) => string;
+
+/** Where to send the request: a host port, with the container behind it when known; or an Observation saying why there is none. */
+async function resolveTarget(check: { port?: number | undefined; hostPort?: number | undefined }, ctx: CheckContext, expected: string, say: SaySome): Promise<{ hostPort: number; container: ContainerFacts | null; port: number | null } | Observation> {
+  if (check.hostPort !== undefined) {
+    const container = await ctx.containerOnHostPort(check.hostPort);
+    return { hostPort: check.hostPort, container, port: null };
+  }
+  const container = ctx.container!;
+  const hostPort = await container.hostPort(check.port!);
+  if (hostPort !== null) return { hostPort, container, port: check.port! };
   // An exited container has no port bindings any more: say why, not "not published".
-  const stopped = ctx.container ? await notRunning(ctx.container, ctx.lang) : null;
+  const stopped = await notRunning(container, ctx.lang);
   return { passed: false, expected, observed: stopped ?? say('notPublished', { port: check.port }) };
 }
 
-function describeAnswer(answer: HttpAnswer, say: Say): string {
+function describeAnswer(answer: HttpAnswer, ctx: CheckContext, say: SaySome): string {
   return answer.ok
     ? say('answer', { status: answer.status, body: truncate(answer.body.replace(/\s+/g, ' '), 200) || '∅' })
-    : say('noAnswer', { error: answer.error });
+    : say('noAnswer', { error: describeHttpFailure(answer, ctx.lang) });
 }
 
-const sharedMessages = {
-  fr: { notPublished: "le port {port} du conteneur n'est pas publié", answer: 'HTTP {status}, corps : {body}', noAnswer: 'pas de réponse HTTP : {error}' },
-  en: { notPublished: 'container port {port} is not published', answer: 'HTTP {status}, body: {body}', noAnswer: 'no HTTP answer: {error}' },
-};
+/** The container port behind a host port: the one whose binding is that host port. */
+async function containerPortFor(container: ContainerFacts, hostPort: number): Promise<number | null> {
+  const { ports } = await container.state();
+  for (const [key, bindings] of Object.entries(ports)) if (bindings.some((b) => b.hostPort === hostPort)) return Number(key.split('/')[0]);
+  return null;
+}
 
 export const httpAnswers = defineCheck({
   kind: 'http',
-  description: 'An HTTP request from the host answers with a status and a body containing / matching given text; retried until `withinSeconds` passes.',
+  description: 'An HTTP request from the grader answers with a status and a body containing / matching given text; retried until `withinSeconds` passes, unless the engine shows nothing will ever answer (the container exited, listens on 127.0.0.1 only or on another port), which the report names.',
   params: Type.Object({
     ...PortTarget,
-    path: Type.Optional(Type.String({ pattern: '^/', default: '/' })),
+    path: Type.Optional(Type.String({ pattern: '^/', default: '/', maxLength: 1000 })),
     method: Type.Optional(Type.Union(['GET', 'POST', 'HEAD', 'PUT', 'DELETE'].map((m) => Type.Literal(m)))),
     expect: Type.Object(
       {
         status: Type.Optional(Type.Integer({ minimum: 100, maximum: 599, default: 200 })),
-        bodyContains: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
-        bodyMatches: Type.Optional(Type.String({ description: 'A regular expression.' })),
+        bodyContains: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 20 })])),
+        bodyMatches: Type.Optional(Type.String({ maxLength: 500, description: 'A regular expression.' })),
       },
       { additionalProperties: false },
     ),
@@ -54,19 +66,15 @@ export const httpAnswers = defineCheck({
   }),
   needs: (check) => (check.port !== undefined ? ['container'] : []),
   validate(check) {
-    const problems = validateTarget(check);
-    if (check.expect.bodyMatches !== undefined) {
-      try { new RegExp(check.expect.bodyMatches); } catch (e) { problems.push({ path: '/expect/bodyMatches', message: `not a valid regular expression: ${(e as Error).message}` }); }
-    }
-    return problems;
+    return [...validateTarget(check), ...(check.expect.bodyMatches !== undefined ? regexProblems(check.expect.bodyMatches, '', '/expect/bodyMatches') : [])];
   },
   titleData: (check, say) => {
     const texts = check.expect.bodyContains === undefined ? [] : ([] as string[]).concat(check.expect.bodyContains);
     return { method: check.method ?? 'GET', anyPort: check.port ?? check.hostPort, status: check.expect.status ?? 200, contains: texts.length ? say('contains', { text: texts.join(' + ') }) : '' };
   },
   messages: {
-    fr: { title: '{method} {path} sur le port {anyPort} répond {status}{contains}', expected: 'HTTP {status}{contains}', contains: ' avec « {text} »', ...sharedMessages.fr },
-    en: { title: '{method} {path} on port {anyPort} answers {status}{contains}', expected: 'HTTP {status}{contains}', contains: ' containing "{text}"', ...sharedMessages.en },
+    en: { title: '{method} {path} on port {anyPort} answers {status}{contains}', expected: 'HTTP {status}{contains}', contains: ' containing "{text}"', ...shared.en },
+    fr: { title: '{method} {path} sur le port {anyPort} répond {status}{contains}', expected: 'HTTP {status}{contains}', contains: ' avec « {text} »', ...shared.fr },
   },
   async evaluate(check, ctx, say) {
     const status = check.expect.status ?? 200;
@@ -74,31 +82,50 @@ export const httpAnswers = defineCheck({
     const matches = check.expect.bodyMatches ? new RegExp(check.expect.bodyMatches) : null;
     const containsText = [...texts, ...(matches ? [`/${matches.source}/`] : [])].join(' + ');
     const expected = say('expected', { status, contains: containsText ? say('contains', { text: containsText }) : '' });
-    const hostPort = await resolveHostPort(check, ctx, expected, say);
-    if (typeof hostPort !== 'number') return hostPort;
-    const good = (a: HttpAnswer) => a.ok && a.status === status && texts.every((t) => a.body.includes(t)) && (!matches || matches.test(a.body));
-    const answer = await ctx.http({ port: hostPort, path: check.path ?? '/', method: check.method ?? 'GET', withinMs: (check.withinSeconds ?? 5) * 1000, until: good });
-    return { passed: good(answer), expected, observed: describeAnswer(answer, say) };
+    const target = await resolveTarget(check, ctx, expected, say);
+    if ('passed' in target) return target;
+    const containerPort = target.container ? (target.port ?? (await containerPortFor(target.container, target.hostPort))) : null;
+    const watch = target.container && containerPort !== null ? hopelessWatch(ctx, target.container, containerPort) : null;
+    const good = (a: HttpAnswer) => a.ok && a.status === status && texts.every((t) => a.body.includes(t)) && (!matches || matches.test(a.body.slice(0, 64 * 1024)));
+    // Nothing publishes the port: no container will appear by waiting (the script is over).
+    if (check.hostPort !== undefined && !target.container) {
+      const answer = await ctx.http({ port: target.hostPort, path: check.path ?? '/', method: check.method ?? 'GET', withinMs: 0 });
+      if (good(answer)) return { passed: true, expected, observed: describeAnswer(answer, ctx, say) };
+      return { passed: false, expected, observed: say('because', { observed: describeAnswer(answer, ctx, say), why: say('noContainer', { port: check.hostPort }) }) };
+    }
+    const answer = await ctx.http({
+      port: target.hostPort,
+      path: check.path ?? '/',
+      method: check.method ?? 'GET',
+      withinMs: (check.withinSeconds ?? 5) * 1000,
+      until: good,
+      // Only a silent port can be hopeless: a wrong answer may still become right.
+      ...(watch ? { hopeless: async (last: HttpAnswer) => !last.ok && watch.hopeless() } : {}),
+    });
+    const observed = describeAnswer(answer, ctx, say);
+    if (good(answer)) return { passed: true, expected, observed };
+    const why = watch?.why() ?? (!answer.ok && target.container && containerPort !== null ? (await whyPortIsSilent(ctx, target.container, containerPort))?.why : null);
+    return { passed: false, expected, observed: why ? say('because', { observed, why }) : observed };
   },
 });
 
 export const portClosed = defineCheck({
   kind: 'port-closed',
   description: 'Nothing answers HTTP on a port (of the workload container, published by the grader, or a host port). Put it after a check that shows the service is up.',
-  params: Type.Object({ ...PortTarget, path: Type.Optional(Type.String({ pattern: '^/' })) }),
+  params: Type.Object({ ...PortTarget, path: Type.Optional(Type.String({ pattern: '^/', maxLength: 1000 })) }),
   needs: (check) => (check.port !== undefined ? ['container'] : []),
   validate: validateTarget,
   titleData: (check) => ({ anyPort: check.port ?? check.hostPort }),
   messages: {
-    fr: { title: 'Plus rien ne répond sur le port {anyPort}', expected: 'aucune réponse HTTP sur le port {anyPort}', ...sharedMessages.fr },
-    en: { title: 'Nothing answers on port {anyPort} any more', expected: 'no HTTP answer on port {anyPort}', ...sharedMessages.en },
+    en: { title: 'Nothing answers on port {anyPort} any more', expected: 'no HTTP answer on port {anyPort}', ...shared.en },
+    fr: { title: 'Plus rien ne répond sur le port {anyPort}', expected: 'aucune réponse HTTP sur le port {anyPort}', ...shared.fr },
   },
   async evaluate(check, ctx, say) {
     const expected = say('expected', { anyPort: check.port ?? check.hostPort });
-    const hostPort = await resolveHostPort(check, ctx, expected, say);
+    const target = await resolveTarget(check, ctx, expected, say);
     // Not published at all: nothing can answer there.
-    if (typeof hostPort !== 'number') return { passed: true, expected, observed: hostPort.observed };
-    const answer = await requestOnce(hostPort, check.path ?? '/');
-    return { passed: !answer.ok, expected, observed: describeAnswer(answer, say) };
+    if ('passed' in target) return { passed: true, expected, observed: target.observed };
+    const answer = await ctx.http({ port: target.hostPort, path: check.path ?? '/', withinMs: 0 });
+    return { passed: !answer.ok, expected, observed: describeAnswer(answer, ctx, say) };
   },
 });

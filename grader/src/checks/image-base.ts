@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { finalBase, parseDockerfile } from '../dockerfile/parse.js';
-import { parseImageRef } from '../engine/image-ref.js';
+import { parseImageRef } from '../lib/image-ref.js';
+import { regexProblems } from './common.js';
 import { defineCheck } from './types.js';
 
 /** A text check, allowed because the lesson is about the text: the base image is named with an explicit, pinned tag. */
@@ -8,18 +9,12 @@ export const imageBase = defineCheck({
   kind: 'image-base',
   description: "The final stage's base image (following FROM <stage> chains and ARG defaults) is the given repository, with an explicit tag other than `latest` that matches `tagPattern`.",
   params: Type.Object({
-    repository: Type.String({ minLength: 1, description: 'e.g. "python" (Docker Hub prefixes are ignored)' }),
-    tagPattern: Type.Optional(Type.String({ description: 'Regular expression the tag must match, e.g. "^3\\\\.11"' })),
+    repository: Type.String({ minLength: 1, maxLength: 256, description: 'e.g. "python" (Docker Hub prefixes are ignored)' }),
+    tagPattern: Type.Optional(Type.String({ maxLength: 200, description: 'Regular expression the tag must match, e.g. "^3\\\\.11"' })),
   }),
   needs: ['build'],
   validate(check) {
-    if (check.tagPattern === undefined) return [];
-    try {
-      new RegExp(check.tagPattern);
-      return [];
-    } catch (error) {
-      return [{ path: '/tagPattern', message: `not a valid regular expression: ${(error as Error).message}` }];
-    }
+    return check.tagPattern === undefined ? [] : regexProblems(check.tagPattern, '', '/tagPattern');
   },
   messages: {
     fr: {
@@ -60,6 +55,6 @@ export const imageBase = defineCheck({
     else if (ref.tag === 'latest') why = say('latest');
     else if (check.tagPattern && ref.tag !== null && !new RegExp(check.tagPattern).test(ref.tag)) why = say('badTag', { pattern: check.tagPattern });
     else if (check.tagPattern && ref.tag === null) why = say('badTag', { pattern: check.tagPattern });
-    return { passed: why === '', expected, observed: say('observed', { base: base.base, line: base.line, why }) };
+    return { passed: why === '', expected, observed: say('observed', { base: base.base, line: base.line, why }), location: { file: ctx.build!.dockerfile, line: base.line } };
   },
 });

@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
+import { finalStageLine, observe } from './common.js';
 import { defineCheck } from './types.js';
-
-const none = { fr: '(aucun)', en: '(none)' } as const;
 
 export const imageExposes = defineCheck({
   kind: 'image-exposes',
@@ -18,7 +17,7 @@ export const imageExposes = defineCheck({
     return {
       passed: exposedPorts.includes(`${check.port}/${protocol}`),
       expected: say('expected', { port: check.port, protocol }),
-      observed: say('observed', { ports: exposedPorts.join(', ') || none[ctx.lang] }),
+      observed: say('observed', { ports: exposedPorts.join(', ') || observe(ctx.lang, 'none') }),
     };
   },
 });
@@ -57,7 +56,7 @@ export const imageWorkdir = defineCheck({
     return {
       passed: norm(workdir || '/') === norm(check.path),
       expected: say('expected', { path: check.path }),
-      observed: say('observed', { actual: workdir || `/ ${none[ctx.lang]}` }),
+      observed: say('observed', { actual: workdir || `/ ${observe(ctx.lang, 'none')}` }),
     };
   },
 });
@@ -77,8 +76,8 @@ export const imageLabel = defineCheck({
     const actual = labels[check.name];
     return {
       passed: actual !== undefined && (check.value === undefined || actual === check.value),
-      expected: say('expected', { name: check.name, valueText: check.value === undefined ? ' (any value)' : `=${check.value}` }),
-      observed: say('observed', { labels: own.map(([k, v]) => `${k}=${v}`).join(', ') || none[ctx.lang] }),
+      expected: say('expected', { name: check.name, valueText: check.value === undefined ? ` ${observe(ctx.lang, 'anyValue')}` : `=${check.value}` }),
+      observed: say('observed', { labels: own.map(([k, v]) => `${k}=${v}`).join(', ') || observe(ctx.lang, 'none') }),
     };
   },
 });
@@ -95,21 +94,29 @@ export const imageExecForm = defineCheck({
       title: 'CMD / ENTRYPOINT en forme exec (JSON)',
       expected: 'CMD ["programme", "arg"…] : le programme est lancé directement, sans /bin/sh -c',
       observed: 'ENTRYPOINT {entrypoint} · CMD {cmd}',
+      entrypointShell: "ENTRYPOINT {entrypoint} est en forme shell : /bin/sh est le PID 1, et tout CMD est ignoré — c'est ENTRYPOINT qu'il faut écrire en JSON (CMD {cmd})",
+      cmdShell: 'CMD {cmd} passe par /bin/sh -c : le shell est le PID 1, pas votre programme (ENTRYPOINT {entrypoint})',
     },
     en: {
       title: 'CMD / ENTRYPOINT in exec (JSON) form',
       expected: 'CMD ["program", "arg"…]: the program starts directly, not through /bin/sh -c',
       observed: 'ENTRYPOINT {entrypoint} · CMD {cmd}',
+      entrypointShell: 'ENTRYPOINT {entrypoint} is in shell form: /bin/sh is PID 1 and any CMD is ignored — it is ENTRYPOINT that must be written in JSON (CMD {cmd})',
+      cmdShell: 'CMD {cmd} goes through /bin/sh -c: the shell is PID 1, not your program (ENTRYPOINT {entrypoint})',
     },
   },
   async evaluate(_check, ctx, say) {
     const { cmd, entrypoint } = await ctx.image!.config();
     const viaShell = (list: string[] | null) => !!list && list.length >= 2 && SHELLS.test(list[0] ?? '') && list[1] === '-c';
-    const shellForm = viaShell(entrypoint) || viaShell(cmd);
-    return {
-      passed: !shellForm,
-      expected: say('expected'),
-      observed: say('observed', { entrypoint: JSON.stringify(entrypoint ?? []), cmd: JSON.stringify(cmd ?? []) }),
-    };
+    const data = { entrypoint: JSON.stringify(entrypoint ?? []), cmd: JSON.stringify(cmd ?? []) };
+    const expected = say('expected');
+    if (viaShell(entrypoint)) return { passed: false, expected, observed: say('entrypointShell', data), ...locationOf(ctx, 'ENTRYPOINT') };
+    if (viaShell(cmd)) return { passed: false, expected, observed: say('cmdShell', data), ...locationOf(ctx, 'CMD') };
+    return { passed: true, expected, observed: say('observed', data) };
   },
 });
+
+function locationOf(ctx: Parameters<typeof finalStageLine>[0], keyword: string): { location?: { file: string; line: number } } {
+  const location = finalStageLine(ctx, keyword);
+  return location ? { location } : {};
+}

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { resolveUser } from '../engine/passwd.js';
+import { resolveUser } from '../lib/passwd.js';
+import { finalStageLine } from './common.js';
 import { defineCheck } from './types.js';
 
 export const imageUserNonRoot = defineCheck({
@@ -28,7 +29,9 @@ export const imageUserNonRoot = defineCheck({
     const needsFiles = user.split(':').some((part) => part !== '' && !/^\d+$/.test(part));
     const [passwd, group] = needsFiles || user !== '' ? await Promise.all([image.readFile('/etc/passwd'), image.readFile('/etc/group')]) : [null, null];
     const resolved = resolveUser(user, passwd, group);
-    if (!resolved.ok) return { passed: false, expected, observed: say('unresolved', { user, reason: resolved.reason }) };
-    return { passed: resolved.uid !== 0, expected, observed: say('observed', { user, uid: resolved.uid, via: resolved.via }) };
+    const location = finalStageLine(ctx, user === '' ? 'FROM' : 'USER');
+    const at = location ? { location } : {};
+    if (!resolved.ok) return { passed: false, expected, observed: say('unresolved', { user, reason: resolved.reason }), ...at };
+    return { passed: resolved.uid !== 0, expected, observed: say('observed', { user, uid: resolved.uid, via: resolved.via }), ...at };
   },
 });

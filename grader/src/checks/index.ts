@@ -1,4 +1,7 @@
-import type { CheckKind } from './types.js';
+import { buildCacheReused } from './build-cache.js';
+import { containerEnv, containerLabel, containerMemory, containerRestartPolicy } from './container-config.js';
+import { containerFile, containerMount, volumeExists } from './container-files.js';
+import { containerHealth, containerStops } from './container-health.js';
 import { containerImage } from './container-image.js';
 import { containerPort } from './container-port.js';
 import { containerState } from './container-state.js';
@@ -7,29 +10,45 @@ import { httpAnswers, portClosed } from './http.js';
 import { imageBase } from './image-base.js';
 import { imageBuilds } from './image-builds.js';
 import { imageEnv, imageExecForm, imageExposes, imageLabel, imageWorkdir } from './image-config.js';
+import { imageEnvSecretsAbsent, imageFilesAbsent, imageSize, imageStages } from './image-files.js';
 import { imageUserNonRoot } from './image-user-non-root.js';
 import { logsContain } from './logs-contain.js';
 import { scriptCompletes } from './script-completes.js';
+import type { CheckKind } from './types.js';
 
 /** Every check kind, sorted by name: the one place a new kind is registered. */
 export const CHECK_KINDS: readonly CheckKind[] = [
+  buildCacheReused,
+  containerEnv,
+  containerFile,
+  containerHealth,
   containerImage,
+  containerLabel,
+  containerMemory,
+  containerMount,
   containerPort,
+  containerRestartPolicy,
   containerState,
+  containerStops,
   execInContainer,
   httpAnswers,
   imageBase,
   imageBuilds,
   imageEnv,
+  imageEnvSecretsAbsent,
   imageExecForm,
   imageExposes,
+  imageFilesAbsent,
   imageLabel,
+  imageSize,
+  imageStages,
   imageUserNonRoot,
   imageWorkdir,
   logsContain,
   portClosed,
   processUid,
   scriptCompletes,
+  volumeExists,
 ] as unknown as readonly CheckKind[];
 
 const byKind = new Map(CHECK_KINDS.map((k) => [k.kind, k]));

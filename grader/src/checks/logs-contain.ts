@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { pollUntil } from '../engine/poll.js';
-import { ContainerName, describeLog, isObservation, targetContainer } from './common.js';
+import { pollUntil } from '../lib/poll.js';
+import { ContainerName, containerNeeds, describeLog, isObservation, regexProblems, targetContainer } from './common.js';
 import { defineCheck } from './types.js';
 
 export const logsContain = defineCheck({
@@ -8,15 +8,14 @@ export const logsContain = defineCheck({
   description: "A container's logs (stdout and stderr) contain a text, or match a regular expression with `regex: true`; polled for up to `withinSeconds`. With `absent: true`, the logs must NOT contain it.",
   params: Type.Object({
     container: ContainerName,
-    pattern: Type.String({ minLength: 1 }),
+    pattern: Type.String({ minLength: 1, maxLength: 500 }),
     regex: Type.Optional(Type.Boolean()),
     absent: Type.Optional(Type.Boolean()),
     withinSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 120 })),
   }),
-  needs: ['container'],
+  needs: containerNeeds,
   validate(check) {
-    if (!check.regex) return [];
-    try { new RegExp(check.pattern, 'm'); return []; } catch (e) { return [{ path: '/pattern', message: `not a valid regular expression: ${(e as Error).message}` }]; }
+    return check.regex ? regexProblems(check.pattern, 'm', '/pattern') : [];
   },
   titleData: (check) => (check.absent ? { titleId: 'titleAbsent' } : {}),
   messages: {
@@ -28,7 +27,8 @@ export const logsContain = defineCheck({
     const container = await targetContainer(check, ctx, expected);
     if (isObservation(container)) return container;
     const matcher = check.regex ? new RegExp(check.pattern, 'm') : null;
-    const find = (logs: string) => logs.split('\n').find((line) => (matcher ? matcher.test(line) : line.includes(check.pattern)));
+    // Lines are cut at 4 KiB before matching: a pattern never runs over an unbounded line.
+    const find = (logs: string) => logs.split('\n').map((line) => line.slice(0, 4096)).find((line) => (matcher ? matcher.test(line) : line.includes(check.pattern)));
     const within = (check.withinSeconds ?? (check.absent ? 0 : 5)) * 1000;
     const { value: logs } = await pollUntil(() => container.logs(), (l) => find(l) !== undefined, within, { firstDelayMs: 100 });
     const line = find(logs);

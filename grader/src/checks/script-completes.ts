@@ -45,7 +45,7 @@ export const scriptCompletes = defineCheck({
 });
 
 /** The recorded docker call the script was most likely stuck in: the last one it started. */
-export function whyStillRunning(calls: string[], say: (id: string, data?: Record<string, unknown>) => string): string {
+export function whyStillRunning(calls: string[], say: (id: 'forgotDetach' | 'lastCommand' | 'notDocker', data?: Record<string, unknown>) => string): string {
   const command = calls[calls.length - 1];
   if (!command) return say('notDocker');
   const words = command.split(/\s+/);

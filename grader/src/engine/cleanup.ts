@@ -1,6 +1,6 @@
-import { docker } from './docker.js';
 import { isNotFound, messageOf } from './errors.js';
-import { LABEL, RUN_LABEL } from './labels.js';
+import { LABEL, OWNER_LABEL, RUN_LABEL, ownerIsDead } from './labels.js';
+import type { Runtime } from './runtime.js';
 
 export interface Removed {
   containers: string[];
@@ -10,20 +10,29 @@ export interface Removed {
   problems: string[];
 }
 
+export function emptyRemoved(): Removed {
+  return { containers: [], images: [], networks: [], volumes: [], problems: [] };
+}
+
+export function countRemoved(removed: Removed): number {
+  return removed.containers.length + removed.images.length + removed.networks.length + removed.volumes.length;
+}
+
 /**
  * Removes every object carrying the grader's label — of one run, or all of them.
- * Containers first (they hold networks and volumes), then networks, volumes, images.
+ * Containers first (they hold networks and volumes, anonymous volumes with them),
+ * then networks, volumes, images.
  *
- * The classic builder's intermediate images inherit the build's labels; they are
- * its layer cache, which makes the next grading of the same Dockerfile fast. A
- * run removes its tagged image only (`noprune`), keeping that cache like any
- * `docker build` does; `--cleanup` (no run id) removes the cache too.
+ * The classic builder's intermediate images are its layer cache, which makes the
+ * next grading of the same Dockerfile fast. A run removes its tagged image only
+ * (`noprune`), keeping that cache like any `docker build` does; `--cleanup --all`
+ * (no run id) removes the cache too.
  */
-export async function removeLabelled(runId?: string): Promise<Removed> {
+export async function removeLabelled(runtime: Runtime, runId?: string): Promise<Removed> {
   const label = runId ? [`${RUN_LABEL}=${runId}`] : [LABEL];
   const filters = JSON.stringify({ label });
-  const removed: Removed = { containers: [], images: [], networks: [], volumes: [], problems: [] };
-  const d = docker();
+  const removed = emptyRemoved();
+  const d = runtime.docker;
   const attempt = async (what: string, call: () => Promise<unknown>, into: string[]) => {
     try {
       await call();
@@ -41,7 +50,7 @@ export async function removeLabelled(runId?: string): Promise<Removed> {
   await Promise.all(containers.map((c) => attempt(c.Names[0]?.replace(/^\//, '') ?? c.Id.slice(0, 12), () => d.getContainer(c.Id).remove({ force: true, v: true }), removed.containers)));
   await Promise.all([
     ...networks.map((n) => attempt(n.Name, () => d.getNetwork(n.Id).remove(), removed.networks)),
-    ...(volumeList.Volumes ?? []).map((v) => attempt(v.Name, () => d.getVolume(v.Name).remove(), removed.volumes)),
+    ...(volumeList.Volumes ?? []).map((v) => attempt(v.Name, () => d.getVolume(v.Name).remove({ force: true }), removed.volumes)),
   ]);
   const isCache = (tags: string[] | undefined) => !tags || tags.length === 0 || tags.every((t) => t === '<none>:<none>');
   for (const image of images) {
@@ -51,9 +60,46 @@ export async function removeLabelled(runId?: string): Promise<Removed> {
   return removed;
 }
 
+/** The run ids of labelled objects on this engine whose owner (a grader process) is dead. */
+export async function deadRuns(runtime: Runtime): Promise<string[]> {
+  const filters = JSON.stringify({ label: [OWNER_LABEL] });
+  const d = runtime.docker;
+  const [containers, networks, volumeList, images] = await Promise.all([
+    d.listContainers({ all: true, filters }),
+    d.listNetworks({ filters }),
+    d.listVolumes({ filters }),
+    d.listImages({ filters }),
+  ]);
+  const runs = new Map<string, string>();
+  const note = (labels: Record<string, string> | undefined | null) => {
+    const run = labels?.[RUN_LABEL];
+    const owner = labels?.[OWNER_LABEL];
+    if (run && owner) runs.set(run, owner);
+  };
+  containers.forEach((c) => note(c.Labels));
+  networks.forEach((n) => note(n.Labels));
+  (volumeList.Volumes ?? []).forEach((v) => note(v.Labels));
+  images.forEach((i) => note(i.Labels));
+  return [...runs].filter(([, owner]) => ownerIsDead(owner)).map(([run]) => run);
+}
+
+/**
+ * Removes the objects of runs whose grader died (kill -9, a crash, a closed
+ * laptop): called at the start of each grading and by `--cleanup`. Objects of
+ * live runs, and of runs owned by another host, are never touched.
+ */
+export async function sweepDeadRuns(runtime: Runtime): Promise<Removed> {
+  const total = emptyRemoved();
+  for (const run of await deadRuns(runtime)) {
+    const removed = await removeLabelled(runtime, run);
+    for (const key of ['containers', 'images', 'networks', 'volumes', 'problems'] as const) total[key].push(...removed[key]);
+  }
+  return total;
+}
+
 /** Removes named objects the task tells the student to create (they carry no label of ours when made by hand). */
-export async function removeNamed(objects: { containers: string[]; networks: string[]; volumes: string[] }): Promise<string[]> {
-  const d = docker();
+export async function removeNamed(runtime: Runtime, objects: { containers: string[]; networks: string[]; volumes: string[] }): Promise<string[]> {
+  const d = runtime.docker;
   const gone: string[] = [];
   await Promise.all(
     objects.containers.map(async (name) => {
@@ -78,46 +124,14 @@ export async function removeNamed(objects: { containers: string[]; networks: str
   }
   for (const name of objects.volumes) {
     try {
-      await d.getVolume(name).remove({ force: true });
+      const volume = d.getVolume(name);
+      const users = await d.listContainers({ all: true, filters: JSON.stringify({ volume: [name] }) });
+      for (const c of users) await d.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+      await volume.remove({ force: true });
       gone.push(`volume ${name}`);
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
   }
   return gone;
-}
-
-type Teardown = () => Promise<void>;
-const pending = new Set<Teardown>();
-let handlersInstalled = false;
-
-/**
- * Registers a teardown that must run even when the process is interrupted.
- * The returned function runs it (once) and unregisters it.
- */
-export function onTeardown(teardown: Teardown): () => Promise<void> {
-  installSignalHandlers();
-  let done = false;
-  const run = async () => {
-    if (done) return;
-    done = true;
-    pending.delete(run);
-    await teardown();
-  };
-  pending.add(run);
-  return run;
-}
-
-function installSignalHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
-    process.once(signal, () => {
-      process.stderr.write(`\ndockerlab: ${signal} received, removing what this run created…\n`);
-      const all = [...pending].map((t) => t().catch((e: unknown) => process.stderr.write(`cleanup: ${messageOf(e)}\n`)));
-      // A second signal while cleaning up exits at once.
-      process.once(signal, () => process.exit(code));
-      void Promise.all(all).finally(() => process.exit(code));
-    });
-  }
 }

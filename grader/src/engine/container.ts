@@ -1,10 +1,12 @@
+import path from 'node:path';
 import type Docker from 'dockerode';
-import { docker } from './docker.js';
 import { EngineError, isNotFound, messageOf } from './errors.js';
 import type { ContainerFacts, ContainerState, ExecResult, ProcessInfo } from './facts.js';
-import { demux } from './stream.js';
+import type { Runtime } from './runtime.js';
+import { demuxedTail } from './stream.js';
+import { firstEntry } from './tar.js';
 
-function envRecord(list: string[] | undefined): Record<string, string> {
+export function envRecord(list: string[] | undefined | null): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of list ?? []) {
     const eq = item.indexOf('=');
@@ -14,32 +16,38 @@ function envRecord(list: string[] | undefined): Record<string, string> {
   return out;
 }
 
-export { envRecord };
+export const LOG_TAIL_BYTES = 256 * 1024;
+const EXEC_OUTPUT_BYTES = 256 * 1024;
+const FILE_BYTES = 1024 * 1024;
 
-/** Facts about one container, looked up by id or name; every call asks the engine afresh. */
+/** Facts about one container of one engine, looked up by id or name; every call asks the engine afresh. */
 export class EngineContainer implements ContainerFacts {
   private readonly handle: Docker.Container;
 
-  constructor(readonly name: string, idOrName: string = name) {
-    this.handle = docker().getContainer(idOrName);
+  constructor(private readonly runtime: Runtime, readonly name: string, idOrName: string = name) {
+    this.handle = runtime.docker.getContainer(idOrName);
   }
 
   /** null when the container does not exist. */
-  static async find(name: string): Promise<EngineContainer | null> {
+  static async find(runtime: Runtime, name: string): Promise<EngineContainer | null> {
     try {
-      await docker().getContainer(name).inspect();
-      return new EngineContainer(name);
+      const info = await runtime.docker.getContainer(name).inspect();
+      return new EngineContainer(runtime, name, info.Id);
     } catch (error) {
       if (isNotFound(error)) return null;
-      throw new EngineError(`could not inspect container ${name}: ${messageOf(error)}`);
+      throw new EngineError(`could not inspect container ${name}: ${messageOf(error)}`, undefined, { cause: error });
     }
+  }
+
+  get id(): string {
+    return this.handle.id;
   }
 
   async state(): Promise<ContainerState> {
     const info = await this.wrap('inspect', () => this.handle.inspect());
     let imageTags: string[] = [];
     try {
-      imageTags = (await docker().getImage(info.Image).inspect()).RepoTags ?? [];
+      imageTags = (await this.runtime.docker.getImage(info.Image).inspect()).RepoTags ?? [];
     } catch {
       imageTags = [];
     }
@@ -49,13 +57,16 @@ export class EngineContainer implements ContainerFacts {
       ports[key] = (list ?? []).map((b) => ({ hostIp: b.HostIp, hostPort: Number(b.HostPort) }));
     }
     const started = info.State.StartedAt;
+    const finished = info.State.FinishedAt;
     return {
       id: info.Id,
       name: info.Name.replace(/^\//, ''),
       status: info.State.Status,
       running: info.State.Running,
+      restarting: info.State.Restarting,
       exitCode: info.State.ExitCode,
       startedAt: started && !started.startsWith('0001-') ? started : null,
+      finishedAt: finished && !finished.startsWith('0001-') ? finished : null,
       restartCount: info.RestartCount ?? 0,
       oomKilled: info.State.OOMKilled,
       image: info.Config.Image,
@@ -74,13 +85,27 @@ export class EngineContainer implements ContainerFacts {
         rw: m.RW,
       })),
       networks: Object.keys(info.NetworkSettings?.Networks ?? {}),
+      networkMode: info.HostConfig.NetworkMode ?? '',
       health: (info.State as { Health?: { Status?: string } }).Health?.Status ?? null,
+      healthLog: ((info.State as { Health?: { Log?: { ExitCode: number; Output: string }[] } }).Health?.Log ?? []).map((l) => ({ exitCode: l.ExitCode, output: l.Output.slice(-500) })),
+      healthcheck: healthcheckOf((info.Config as { Healthcheck?: RawHealthcheck }).Healthcheck),
+      stopSignal: (info.Config as { StopSignal?: string }).StopSignal ?? 'SIGTERM',
+      pid: info.State.Pid ?? 0,
     };
   }
 
-  async logs(): Promise<string> {
-    const raw = await this.wrap('logs', () => this.handle.logs({ stdout: true, stderr: true, follow: false }));
-    return demux(raw as unknown as Buffer).combined;
+  async logs({ maxBytes = LOG_TAIL_BYTES }: { maxBytes?: number } = {}): Promise<string> {
+    // `tail` bounds the lines the engine sends; the byte cap bounds a flood of long ones.
+    const raw = await this.wrap('logs', () => this.handle.logs({ stdout: true, stderr: true, follow: false, tail: 5000 }));
+    const tty = await this.isTty();
+    const tail = await demuxedTail(this.runtime.docker.modem, raw as unknown as Buffer, maxBytes, { multiplexed: !tty });
+    return tail.text();
+  }
+
+  private ttyCache: Promise<boolean> | undefined;
+  private isTty(): Promise<boolean> {
+    this.ttyCache ??= this.handle.inspect().then((i) => !!i.Config.Tty, () => false);
+    return this.ttyCache;
   }
 
   async exec(command: string[], { user, timeoutMs = 15000 }: { user?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
@@ -88,17 +113,19 @@ export class EngineContainer implements ContainerFacts {
       this.handle.exec({ Cmd: command, AttachStdout: true, AttachStderr: true, ...(user ? { User: user } : {}) }),
     );
     const stream = await this.wrap('exec start', () => exec.start({ hijack: true, stdin: false }));
-    const chunks: Buffer[] = [];
-    const timedOut = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => { stream.destroy(); resolve(true); }, timeoutMs);
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => { clearTimeout(timer); resolve(false); });
-      stream.on('close', () => { clearTimeout(timer); resolve(false); });
-      stream.on('error', () => { clearTimeout(timer); resolve(false); });
-    });
-    const { stdout, stderr } = demux(Buffer.concat(chunks));
-    const info = await this.wrap('exec inspect', () => exec.inspect());
-    return { exitCode: info.ExitCode ?? -1, stdout, stderr, timedOut };
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stream.destroy();
+    }, timeoutMs);
+    try {
+      const tail = await demuxedTail(this.runtime.docker.modem, stream, EXEC_OUTPUT_BYTES).catch(() => null);
+      const info = await this.wrap('exec inspect', () => exec.inspect());
+      const output = tail?.text() ?? '';
+      return { exitCode: info.ExitCode ?? -1, stdout: output, stderr: '', timedOut };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async processes(): Promise<ProcessInfo[]> {
@@ -121,11 +148,44 @@ export class EngineContainer implements ContainerFacts {
     return bound?.hostPort ?? null;
   }
 
+  async readFile(file: string, { maxBytes = FILE_BYTES }: { maxBytes?: number } = {}, depth = 0): Promise<string | null> {
+    let archive: NodeJS.ReadableStream;
+    try {
+      archive = await this.handle.getArchive({ path: file });
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw new EngineError(`could not read ${file} in container ${this.name}: ${messageOf(error)}`, undefined, { cause: error });
+    }
+    const first = await firstEntry(archive, maxBytes);
+    if (!first) return null;
+    if (first.entry.type === 'file') return first.data?.toString('utf8') ?? '';
+    if (first.entry.type === 'symlink' && first.entry.linkTarget && depth < 8) {
+      const target = first.entry.linkTarget.startsWith('/') ? first.entry.linkTarget : path.posix.join(path.posix.dirname(file), first.entry.linkTarget);
+      return this.readFile(target, { maxBytes }, depth + 1);
+    }
+    return null;
+  }
+
   private async wrap<T>(what: string, call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (error) {
-      throw new EngineError(`docker ${what} on container ${this.name} failed: ${messageOf(error)}`, (error as { statusCode?: number }).statusCode);
+      throw new EngineError(`docker ${what} on container ${this.name} failed: ${messageOf(error)}`, (error as { statusCode?: number }).statusCode, { cause: error });
     }
   }
+}
+
+interface RawHealthcheck { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number }
+
+/** Nanosecond durations as the engine stores them, in seconds, with Docker's defaults where unset. */
+export function healthcheckOf(raw: RawHealthcheck | undefined | null): ContainerState['healthcheck'] {
+  if (!raw?.Test || raw.Test.length === 0 || raw.Test[0] === 'NONE') return null;
+  const seconds = (ns: number | undefined, fallback: number) => (ns && ns > 0 ? ns / 1e9 : fallback);
+  return {
+    test: raw.Test,
+    intervalSeconds: seconds(raw.Interval, 30),
+    timeoutSeconds: seconds(raw.Timeout, 30),
+    startPeriodSeconds: seconds(raw.StartPeriod, 0),
+    retries: raw.Retries && raw.Retries > 0 ? raw.Retries : 3,
+  };
 }

@@ -1,35 +1,26 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
-import Docker from 'dockerode';
 import { NoEngineError } from './errors.js';
-
-let client: Docker | undefined;
-
-/** The one dockerode client; it honours DOCKER_HOST like the docker CLI does. */
-export function docker(): Docker {
-  client ??= new Docker();
-  return client;
-}
+import type { Runtime } from './runtime.js';
 
 /** Fails with a NoEngineError that says how to start an engine for this user's situation. */
-export async function requireEngine(timeoutMs = 5000): Promise<void> {
+export async function requireEngine(runtime: Runtime, timeoutMs = 5000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      docker().ping(),
+      runtime.docker.ping(),
       new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('timed out')), timeoutMs); }),
     ]);
   } catch (error) {
-    throw new NoEngineError(howToStartEngine(error));
+    throw new NoEngineError(howToStartEngine(error, runtime.cliEnv.DOCKER_HOST));
   } finally {
     clearTimeout(timer);
   }
 }
 
-export function howToStartEngine(error: unknown): string {
+export function howToStartEngine(error: unknown, dockerHost: string | undefined): string {
   const reason = error instanceof Error ? error.message : String(error);
-  const host = process.env.DOCKER_HOST;
-  const lines = [`No Docker engine answers${host ? ` at DOCKER_HOST=${host}` : ''} (${reason}).`];
+  const lines = [`No Docker engine answers${dockerHost ? ` at DOCKER_HOST=${dockerHost}` : ''} (${reason}).`];
   const socket = '/var/run/docker.sock';
   if (process.platform === 'darwin' || process.platform === 'win32') {
     lines.push('Start Docker Desktop, wait until it says "running", then try again.');

@@ -1,44 +1,71 @@
 import http from 'node:http';
-import type { HttpAnswer, HttpRequest } from './facts.js';
-import { pollUntil } from './poll.js';
+import type { HttpAnswer, HttpFailure } from './facts.js';
 
-const MAX_BODY = 256 * 1024;
+export const MAX_BODY_BYTES = 256 * 1024;
 
-/** One HTTP request to 127.0.0.1:port, no keep-alive, bounded in time and size. */
-export function requestOnce(port: number, path: string, method = 'GET', timeoutMs = 3000): Promise<HttpAnswer> {
+export interface RequestOnce {
+  host: string;
+  port: number;
+  path: string;
+  method?: string;
+  headers?: Record<string, string>;
+  /** Total time for the whole exchange, body included: a server that drips bytes cannot hold the grader. */
+  timeoutMs?: number;
+  maxBodyBytes?: number;
+  signal?: AbortSignal;
+}
+
+/** One HTTP request, no keep-alive, bounded in total time and in the body bytes kept. */
+export function requestOnce({ host, port, path, method = 'GET', headers = {}, timeoutMs = 3000, maxBodyBytes = MAX_BODY_BYTES, signal }: RequestOnce): Promise<HttpAnswer> {
   return new Promise((resolve) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method, agent: false, timeout: timeoutMs, headers: { 'User-Agent': 'dockerlab-grader' } }, (res) => {
+    let settled = false;
+    const finish = (answer: HttpAnswer) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(answer);
+    };
+    const fail = (failure: HttpFailure, detail: string) => finish({ ok: false, failure, error: detail });
+    const req = http.request({ host, port, path, method, agent: false, headers: { 'User-Agent': 'dockerlab-grader', ...headers } }, (res) => {
       const chunks: Buffer[] = [];
-      let size = 0;
+      let kept = 0;
+      let truncated = false;
       res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size <= MAX_BODY) chunks.push(chunk);
+        if (kept < maxBodyBytes) {
+          const part = chunk.subarray(0, maxBodyBytes - kept);
+          chunks.push(part);
+          kept += part.length;
+        }
+        if (kept >= maxBodyBytes && !truncated) {
+          // Enough to judge: stop reading instead of draining an endless body.
+          truncated = true;
+          finish({ ok: true, status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers, truncated: true });
+          req.destroy();
+        }
       });
-      res.on('end', () => resolve({ ok: true, status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
-      res.on('error', (error) => resolve({ ok: false, error: error.message }));
+      res.on('end', () => finish({ ok: true, status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers, truncated: false }));
+      res.on('error', (error) => fail('closed', error.message));
     });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, error: describe(error) }));
+    const timer = setTimeout(() => {
+      fail('timeout', `no complete answer within ${timeoutMs} ms`);
+      req.destroy();
+    }, timeoutMs);
+    const onAbort = () => {
+      fail('aborted', 'interrupted');
+      req.destroy();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    req.on('error', (error: NodeJS.ErrnoException) => fail(failureOf(error), error.message));
     req.end();
   });
 }
 
-function describe(error: NodeJS.ErrnoException): string {
+function failureOf(error: NodeJS.ErrnoException): HttpFailure {
   switch (error.code) {
-    case 'ECONNREFUSED': return 'connection refused';
-    case 'ECONNRESET': return 'connection reset (nothing listening behind the published port?)';
-    default: return error.message === 'socket hang up' ? 'connection closed without an answer (nothing listening behind the published port?)' : error.message;
+    case 'ECONNREFUSED': return 'refused';
+    case 'ECONNRESET': return 'reset';
+    case 'EHOSTUNREACH': case 'ENETUNREACH': case 'ENOTFOUND': case 'EAI_AGAIN': return 'unreachable';
+    default: return error.message === 'socket hang up' ? 'closed' : 'other';
   }
-}
-
-/** Retries until `until` accepts the answer (default: any HTTP answer) or `withinMs` is over. */
-export async function httpRequest(request: HttpRequest): Promise<HttpAnswer> {
-  const until = request.until ?? ((a: HttpAnswer) => a.ok);
-  const { value } = await pollUntil(
-    () => requestOnce(request.port, request.path, request.method),
-    until,
-    request.withinMs ?? 0,
-    { firstDelayMs: 100, maxDelayMs: 500 },
-  );
-  return value;
 }

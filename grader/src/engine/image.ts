@@ -1,106 +1,207 @@
-import { docker } from './docker.js';
-import { EngineError, messageOf } from './errors.js';
-import type { ImageConfig, ImageFacts } from './facts.js';
-import { envRecord } from './container.js';
-import { readTar } from './tar.js';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import tarStream from 'tar-stream';
+import { envRecord, healthcheckOf } from './container.js';
+import { EngineError, isNotFound, messageOf } from './errors.js';
+import type { FileScope, FoundFile, ImageConfig, ImageFacts } from './facts.js';
+import type { Runtime } from './runtime.js';
+import { firstEntry, hashing, readUpTo, walkTar, type TarEntryInfo } from './tar.js';
 
-/** Facts about a built image. Files are read through a created-but-never-started container, so no shell is needed. */
+const FILE_BYTES = 1024 * 1024;
+
+/** Inspects an image of an engine into the narrow config the checks read; null when it does not exist. */
+export async function inspectImageConfig(runtime: Runtime, ref: string): Promise<ImageConfig | null> {
+  try {
+    const info = await runtime.docker.getImage(ref).inspect();
+    const c = info.Config;
+    return {
+      id: info.Id,
+      user: c.User ?? '',
+      env: envRecord(c.Env ?? undefined),
+      workdir: c.WorkingDir ?? '',
+      labels: c.Labels ?? {},
+      exposedPorts: Object.keys(c.ExposedPorts ?? {}),
+      cmd: c.Cmd ?? null,
+      entrypoint: (c.Entrypoint as string[] | null | undefined) ?? null,
+      healthcheck: healthcheckOf((c as { Healthcheck?: Parameters<typeof healthcheckOf>[0] }).Healthcheck),
+      stopSignal: (c as { StopSignal?: string }).StopSignal ?? null,
+      sizeBytes: info.Size,
+      repoTags: info.RepoTags ?? [],
+      layers: info.RootFS?.Layers ?? [],
+    };
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw new EngineError(`could not inspect image ${ref}: ${messageOf(error)}`, undefined, { cause: error });
+  }
+}
+
+/**
+ * Facts about a built image. Its files are read through a created-but-never-started
+ * container (no shell needed: `scratch` images have none), its layers through
+ * `docker save`, streamed and never held whole in memory.
+ */
 export class EngineImage implements ImageFacts {
   private probe: Promise<string> | undefined;
+  private configCache: Promise<ImageConfig> | undefined;
+  private readonly files = new Map<string, Promise<string | null>>();
 
-  /**
-   * `filesFrom` may name a container created from this image (not yet changed by
-   * anything): reading its files spares creating a probe container.
-   */
-  constructor(readonly ref: string, private readonly labels: Record<string, string>, private filesFrom?: string) {}
+  /** `filesFrom` may name a container created from this image and not yet started: reading its files spares a probe container. */
+  constructor(private readonly runtime: Runtime, readonly ref: string, private readonly labels: Record<string, string>, private filesFrom?: string) {}
 
   useFilesOf(containerId: string): void {
     this.filesFrom ??= containerId;
   }
 
-  private configCache: Promise<ImageConfig> | undefined;
-
   /** Asked once: an image's config never changes. */
   config(): Promise<ImageConfig> {
-    this.configCache ??= this.inspect();
+    this.configCache ??= inspectImageConfig(this.runtime, this.ref).then((c) => {
+      if (!c) throw new EngineError(`image ${this.ref} does not exist any more`);
+      return c;
+    });
     return this.configCache;
   }
 
-  private async inspect(): Promise<ImageConfig> {
-    try {
-      const info = await docker().getImage(this.ref).inspect();
-      const c = info.Config;
-      const health = (c as { Healthcheck?: { Test?: string[] } }).Healthcheck;
-      return {
-        id: info.Id,
-        user: c.User ?? '',
-        env: envRecord(c.Env ?? undefined),
-        workdir: c.WorkingDir ?? '',
-        labels: c.Labels ?? {},
-        exposedPorts: Object.keys(c.ExposedPorts ?? {}),
-        cmd: c.Cmd ?? null,
-        entrypoint: (c.Entrypoint as string[] | null | undefined) ?? null,
-        healthcheck: health?.Test ? { test: health.Test } : null,
-        sizeBytes: info.Size,
-        repoTags: info.RepoTags ?? [],
-      };
-    } catch (error) {
-      throw new EngineError(`could not inspect image ${this.ref}: ${messageOf(error)}`);
-    }
-  }
-
-  private readonly files = new Map<string, Promise<string | null>>();
-
   /** Image files never change: each is read once, and can be read ahead while the container starts. */
-  readFile(path: string): Promise<string | null> {
-    let file = this.files.get(path);
-    if (!file) {
-      file = this.readFileNow(path);
-      this.files.set(path, file);
-      file.catch(() => this.files.delete(path));
+  readFile(file: string): Promise<string | null> {
+    let content = this.files.get(file);
+    if (!content) {
+      content = this.readFileNow(file, 0);
+      this.files.set(file, content);
+      content.catch(() => this.files.delete(file));
     }
-    return file;
+    return content;
   }
 
-  private async readFileNow(path: string): Promise<string | null> {
+  private async readFileNow(file: string, depth: number): Promise<string | null> {
     const id = await this.probeContainer();
-    let archive: Buffer;
+    let archive: NodeJS.ReadableStream;
     try {
-      const stream = await docker().getContainer(id).getArchive({ path });
-      archive = await collect(stream);
+      archive = await this.runtime.docker.getContainer(id).getArchive({ path: file });
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return null;
-      throw new EngineError(`could not read ${path} in image ${this.ref}: ${messageOf(error)}`);
+      if (isNotFound(error)) return null;
+      throw new EngineError(`could not read ${file} in image ${this.ref}: ${messageOf(error)}`, undefined, { cause: error });
     }
-    for (const entry of readTar(archive)) {
-      if (entry.type === 'file') return entry.data?.toString('utf8') ?? '';
-      if (entry.type === 'symlink') return this.readFile(entry.linkTarget.startsWith('/') ? entry.linkTarget : path.replace(/[^/]*$/, entry.linkTarget));
+    const first = await firstEntry(archive, FILE_BYTES);
+    if (!first) return null;
+    if (first.entry.type === 'file') return first.data?.toString('utf8') ?? '';
+    if (first.entry.type === 'symlink' && first.entry.linkTarget && depth < 8) {
+      const target = first.entry.linkTarget.startsWith('/') ? first.entry.linkTarget : path.posix.join(path.posix.dirname(file), first.entry.linkTarget);
+      return this.readFileNow(target, depth + 1);
     }
     return null;
   }
 
+  async findFiles(match: (entry: TarEntryInfo) => boolean, { scope, baseLayers = [] }: { scope: FileScope; baseLayers?: string[] }): Promise<FoundFile[]> {
+    return scope === 'image' ? this.findInFilesystem(match) : this.findInAddedLayers(match, baseLayers);
+  }
+
+  /** The final filesystem, as `docker export` of a pristine container flattens it (whiteouts applied). */
+  private async findInFilesystem(match: (entry: TarEntryInfo) => boolean): Promise<FoundFile[]> {
+    const id = await this.createProbe();
+    try {
+      const stream = await this.runtime.docker.getContainer(id).export();
+      const found: FoundFile[] = [];
+      await walkTar(stream, (entry) => {
+        const absolute = { ...entry, path: `/${entry.path}` };
+        if (match(absolute)) found.push({ path: absolute.path, type: entry.type, size: entry.size, layer: null, createdBy: null });
+      });
+      return found;
+    } catch (error) {
+      throw new EngineError(`could not read the filesystem of ${this.ref}: ${messageOf(error)}`, undefined, { cause: error });
+    } finally {
+      await this.runtime.docker.getContainer(id).remove({ force: true }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Every layer the Dockerfile added on top of its base (`baseLayers`: the base
+   * image's layer digests), read from `docker save`: a file created in one layer
+   * and deleted in a later one is hidden from the final filesystem, yet still
+   * shipped in the layer that created it.
+   */
+  private async findInAddedLayers(match: (entry: TarEntryInfo) => boolean, baseLayers: string[]): Promise<FoundFile[]> {
+    const config = await this.config();
+    const added = new Set(config.layers.filter((digest, index) => baseLayers[index] !== digest));
+    const perLayer = new Map<string, FoundFile[]>();
+    const smallFiles = new Map<string, Buffer>();
+    let archive: NodeJS.ReadableStream;
+    try {
+      archive = await this.runtime.docker.getImage(this.ref).get();
+    } catch (error) {
+      throw new EngineError(`could not export image ${this.ref}: ${messageOf(error)}`, undefined, { cause: error });
+    }
+    await walkTar(archive, async (entry, body) => {
+      if (entry.type !== 'file') return;
+      if (/\.json$|^index$|^manifest|^repositories$|^oci-layout$/.test(entry.path) && entry.size < 4 * 1024 * 1024) {
+        smallFiles.set(entry.path, (await readUpTo(body, 4 * 1024 * 1024)).data);
+        return;
+      }
+      if (!/(^|\/)layer\.tar$|^blobs\/sha256\//.test(entry.path)) return;
+      const digest = hashing(body);
+      const found: FoundFile[] = [];
+      const inner = tarStream.extract();
+      const parsed = new Promise<void>((resolve) => {
+        inner.on('entry', (header, entryStream, next) => {
+          const data = entryStream as unknown as Readable;
+          const name = header.name.replace(/^\.?\/+/, '');
+          const base = path.posix.basename(name);
+          const info: TarEntryInfo = { path: `/${name}`, type: header.type === 'directory' ? 'directory' : header.type === 'symlink' ? 'symlink' : header.type === 'link' ? 'link' : header.type === 'file' || header.type === 'contiguous-file' ? 'file' : 'other', size: header.size ?? 0, linkTarget: header.linkname ?? null };
+          if (!base.startsWith('.wh.') && match(info)) found.push({ path: info.path, type: info.type, size: info.size, layer: null, createdBy: null });
+          data.on('end', () => next());
+          data.resume();
+        });
+        inner.on('finish', resolve);
+        // A blob that is not a tar (a config, a manifest) just yields nothing.
+        inner.on('error', () => resolve());
+      });
+      (body as Readable).pipe(inner);
+      await new Promise<void>((resolve) => {
+        body.on('end', resolve);
+        body.on('close', resolve);
+      });
+      await parsed;
+      const layer = digest();
+      if (found.length > 0) perLayer.set(layer, found);
+    });
+    const history = historyOf(smallFiles);
+    const out: FoundFile[] = [];
+    config.layers.forEach((digest, index) => {
+      if (!added.has(digest)) return;
+      for (const file of perLayer.get(digest) ?? []) out.push({ ...file, layer: index + 1, createdBy: history[index] ?? null });
+    });
+    return out;
+  }
+
   private probeContainer(): Promise<string> {
     if (this.filesFrom) return Promise.resolve(this.filesFrom);
-    this.probe ??= (async () => {
-      try {
-        const container = await docker().createContainer({
-          Image: this.ref,
-          Entrypoint: ['/dockerlab-never-started'],
-          Cmd: [],
-          Labels: this.labels,
-          NetworkDisabled: true,
-        });
-        return container.id;
-      } catch (error) {
-        throw new EngineError(`could not create a probe container from ${this.ref}: ${messageOf(error)}`);
-      }
-    })();
+    this.probe ??= this.createProbe();
     return this.probe;
+  }
+
+  private async createProbe(): Promise<string> {
+    try {
+      const container = await this.runtime.docker.createContainer({
+        Image: this.ref,
+        Entrypoint: ['/dockerlab-never-started'],
+        Cmd: [],
+        Labels: this.labels,
+        NetworkDisabled: true,
+      });
+      return container.id;
+    } catch (error) {
+      throw new EngineError(`could not create a probe container from ${this.ref}: ${messageOf(error)}`, undefined, { cause: error });
+    }
   }
 }
 
-export async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-  return Buffer.concat(chunks);
+/** The `created_by` of each non-empty history entry of the saved image's config, in layer order. */
+function historyOf(files: Map<string, Buffer>): string[] {
+  try {
+    const manifest = JSON.parse(files.get('manifest.json')?.toString('utf8') ?? '[]') as { Config?: string }[];
+    const configName = manifest[0]?.Config;
+    const config = configName ? (JSON.parse(files.get(configName)?.toString('utf8') ?? '{}') as { history?: { created_by?: string; empty_layer?: boolean }[] }) : {};
+    return (config.history ?? []).filter((h) => !h.empty_layer).map((h) => (h.created_by ?? '').replace(/^\/bin\/sh -c (#\(nop\) )?/, '').replace(/\s+/g, ' ').trim());
+  } catch {
+    return [];
+  }
 }

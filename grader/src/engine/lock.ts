@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pollUntil } from './poll.js';
+import { pollUntil } from '../lib/poll.js';
 
 /**
  * A machine-wide lock by name (a directory: mkdir is atomic). Labs whose task

@@ -1,32 +1,59 @@
-/**
- * Splits the engine's multiplexed stdout/stderr stream (non-TTY containers and
- * execs): each frame is an 8-byte header [stream, 0, 0, 0, size(4, big-endian)].
- */
-export function demux(buffer: Buffer): { stdout: string; stderr: string; combined: string } {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const all: Buffer[] = [];
-  let offset = 0;
-  if (!looksMultiplexed(buffer)) {
-    const text = buffer.toString('utf8');
-    return { stdout: text, stderr: '', combined: text };
+import { PassThrough, Readable } from 'node:stream';
+import type Docker from 'dockerode';
+
+/** Keeps only the last `limit` bytes written, and counts everything: output of any size costs bounded memory. */
+export class TailBuffer {
+  private chunks: Buffer[] = [];
+  private kept = 0;
+  total = 0;
+
+  constructor(readonly limit: number) {}
+
+  push(chunk: Buffer | string): void {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    this.total += buffer.length;
+    this.chunks.push(buffer.length > this.limit ? buffer.subarray(buffer.length - this.limit) : buffer);
+    this.kept += Math.min(buffer.length, this.limit);
+    // Whole chunks go only while what stays still covers the limit; text() trims the rest.
+    while (this.chunks.length > 1 && this.kept - this.chunks[0]!.length >= this.limit) {
+      this.kept -= this.chunks.shift()!.length;
+    }
   }
-  while (offset + 8 <= buffer.length) {
-    const kind = buffer[offset];
-    const size = buffer.readUInt32BE(offset + 4);
-    const frame = buffer.subarray(offset + 8, offset + 8 + size);
-    (kind === 2 ? err : out).push(frame);
-    all.push(frame);
-    offset += 8 + size;
+
+  /** The bytes kept, decoded; a cut multi-byte character at the start is dropped. */
+  text(): string {
+    let joined = Buffer.concat(this.chunks);
+    if (joined.length > this.limit) joined = joined.subarray(joined.length - this.limit);
+    return joined.toString('utf8').replace(/^\uFFFD+/, '');
   }
-  return {
-    stdout: Buffer.concat(out).toString('utf8'),
-    stderr: Buffer.concat(err).toString('utf8'),
-    combined: Buffer.concat(all).toString('utf8'),
-  };
+
+  get truncated(): boolean {
+    return this.total > this.kept;
+  }
 }
 
-function looksMultiplexed(buffer: Buffer): boolean {
+/**
+ * Splits the engine's multiplexed stdout/stderr stream (non-TTY containers and
+ * execs) with docker-modem's own demuxer, keeping the last `maxBytes` of the
+ * combined output; a TTY stream (no frame headers) passes through as it is.
+ */
+export async function demuxedTail(modem: Docker['modem'], source: NodeJS.ReadableStream | Buffer, maxBytes: number, { multiplexed = true }: { multiplexed?: boolean } = {}): Promise<TailBuffer> {
+  const tail = new TailBuffer(maxBytes);
+  const stream = Buffer.isBuffer(source) ? Readable.from([source]) : source;
+  const sink = new PassThrough();
+  sink.on('data', (chunk: Buffer) => tail.push(chunk));
+  await new Promise<void>((resolve, reject) => {
+    stream.on('end', resolve);
+    stream.on('close', resolve);
+    stream.on('error', reject);
+    if (multiplexed) modem.demuxStream(stream, sink, sink);
+    else stream.on('data', (chunk: Buffer) => tail.push(chunk));
+  });
+  return tail;
+}
+
+/** Whether a buffer starts with a docker stream frame header ([1|2, 0, 0, 0, size]). */
+export function looksMultiplexed(buffer: Buffer): boolean {
   if (buffer.length < 8) return buffer.length === 0;
   const kind = buffer[0];
   return (kind === 0 || kind === 1 || kind === 2) && buffer[1] === 0 && buffer[2] === 0 && buffer[3] === 0;

@@ -1,58 +1,97 @@
-/** A minimal reader for the tar archives the engine returns (ustar / GNU long names), enough to list and read files. */
-export interface TarEntry {
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import tarStream from 'tar-stream';
+
+export type TarEntryType = 'file' | 'directory' | 'symlink' | 'link' | 'other';
+
+export interface TarEntryInfo {
+  /** Path without a leading "./" or "/". */
   path: string;
-  type: 'file' | 'directory' | 'symlink' | 'hardlink' | 'other';
-  linkTarget: string;
+  type: TarEntryType;
   size: number;
-  data?: Buffer;
+  linkTarget: string | null;
 }
 
-export function* readTar(archive: Buffer, { withData = true }: { withData?: boolean } = {}): Generator<TarEntry> {
-  let offset = 0;
-  let longName: string | null = null;
-  let longLink: string | null = null;
-  while (offset + 512 <= archive.length) {
-    const header = archive.subarray(offset, offset + 512);
-    if (header.every((b) => b === 0)) break;
-    const size = parseInt(text(header, 124, 12).trim() || '0', 8);
-    const typeFlag = String.fromCharCode(header[156] ?? 48);
-    const prefix = text(header, 345, 155);
-    let path = (prefix ? `${prefix}/` : '') + text(header, 0, 100);
-    let linkTarget = text(header, 157, 100);
-    const dataStart = offset + 512;
-    const data = archive.subarray(dataStart, dataStart + size);
-    offset = dataStart + Math.ceil(size / 512) * 512;
-    if (typeFlag === 'L') { longName = data.toString('utf8').replace(/\0+$/, ''); continue; }
-    if (typeFlag === 'K') { longLink = data.toString('utf8').replace(/\0+$/, ''); continue; }
-    if (typeFlag === 'x' || typeFlag === 'g') {
-      const pax = parsePax(data.toString('utf8'));
-      if (pax.path) longName = pax.path;
-      if (pax.linkpath) longLink = pax.linkpath;
-      continue;
+function typeOf(header: tarStream.Header): TarEntryType {
+  switch (header.type) {
+    case 'file': case 'contiguous-file': return 'file';
+    case 'directory': return 'directory';
+    case 'symlink': return 'symlink';
+    case 'link': return 'link';
+    default: return 'other';
+  }
+}
+
+/**
+ * Walks a tar stream entry by entry (tar-stream: ustar, GNU and pax long names),
+ * never holding the archive in memory. `onEntry` may return a Buffer consumer to
+ * receive the entry's data (up to `maxBytes`), or nothing to skip it.
+ */
+export async function walkTar(
+  source: NodeJS.ReadableStream,
+  onEntry: (entry: TarEntryInfo, body: Readable) => Promise<void> | void,
+): Promise<void> {
+  const extract = tarStream.extract();
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+    source.on('error', reject);
+  });
+  extract.on('entry', (header, body, next) => {
+    const entry: TarEntryInfo = {
+      path: header.name.replace(/^\.?\/+/, '').replace(/^\.$/, ''),
+      type: typeOf(header),
+      size: header.size ?? 0,
+      linkTarget: header.linkname ?? null,
+    };
+    // tar-stream's entries are streamx streams: Readable enough for piping, iterating and 'data' events.
+    const stream = body as unknown as Readable;
+    let ended = false;
+    stream.on('end', () => {
+      ended = true;
+    });
+    Promise.resolve(onEntry(entry, stream))
+      .then(() => {
+        // Whatever the consumer left unread is drained before the next entry.
+        if (ended) return next();
+        stream.on('end', () => next());
+        stream.resume();
+      })
+      .catch((error: unknown) => extract.destroy(error as Error));
+  });
+  source.pipe(extract);
+  await done;
+}
+
+/** Reads up to `maxBytes` of a stream, draining the rest. */
+export async function readUpTo(body: Readable, maxBytes: number): Promise<{ data: Buffer; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let truncated = false;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (kept < maxBytes) {
+      const part = chunk.subarray(0, maxBytes - kept);
+      chunks.push(part);
+      kept += part.length;
     }
-    if (longName !== null) { path = longName; longName = null; }
-    if (longLink !== null) { linkTarget = longLink; longLink = null; }
-    const type =
-      typeFlag === '0' || typeFlag === '\0' || typeFlag === '7' ? 'file'
-      : typeFlag === '5' ? 'directory'
-      : typeFlag === '2' ? 'symlink'
-      : typeFlag === '1' ? 'hardlink'
-      : 'other';
-    yield { path: path.replace(/^\.\//, ''), type, linkTarget, size, ...(withData && type === 'file' ? { data } : {}) };
+    if (chunk.length > 0 && kept >= maxBytes) truncated = true;
   }
+  return { data: Buffer.concat(chunks), truncated };
 }
 
-function text(buf: Buffer, start: number, length: number): string {
-  const slice = buf.subarray(start, start + length);
-  const end = slice.indexOf(0);
-  return slice.subarray(0, end === -1 ? length : end).toString('utf8');
+/** The first entry of an archive the engine returns for one path (`docker cp`): a file's content, or where its link points. */
+export async function firstEntry(source: NodeJS.ReadableStream, maxBytes: number): Promise<{ entry: TarEntryInfo; data: Buffer | null } | null> {
+  let found: { entry: TarEntryInfo; data: Buffer | null } | null = null;
+  await walkTar(source, async (entry, body) => {
+    if (found) return;
+    found = { entry, data: entry.type === 'file' ? (await readUpTo(body, maxBytes)).data : null };
+  });
+  return found;
 }
 
-function parsePax(body: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const record of body.split('\n')) {
-    const match = /^\d+ ([^=]+)=(.*)$/.exec(record);
-    if (match?.[1]) out[match[1]] = match[2] ?? '';
-  }
-  return out;
+/** sha256 of a stream's bytes, computed while another consumer reads it. */
+export function hashing(body: Readable): () => string {
+  const hash = createHash('sha256');
+  body.on('data', (chunk: Buffer) => hash.update(chunk));
+  return () => `sha256:${hash.digest('hex')}`;
 }

@@ -4,10 +4,13 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Ajv as AjvClass, ErrorObject } from 'ajv';
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { ACTION_KINDS, actionKind, knownActions } from '../actions/index.js';
 import { CHECK_KINDS, checkKind, knownKinds } from '../checks/index.js';
-import { needsOf } from '../checks/types.js';
-import { fromRoot } from '../paths.js';
-import { checkSchema, LabShape, type Lab } from './schema.js';
+import { needsOf, type Need } from '../checks/types.js';
+import { cacheDir as defaultCacheDir, fromRoot } from '../paths.js';
+import { WORKLOAD_KINDS, knownWorkloads, workloadKind } from '../workloads/index.js';
+import type { WorkloadKind } from '../workloads/types.js';
+import { actionSchema, checkSchema, isAction, isCheck, LabShape, SAFE_PATH_PATTERN, workloadSchema, type Lab, type StepSpec } from './schema.js';
 
 /** One thing wrong with a lab spec: where (file, line, JSON path) and what was expected. */
 export interface SpecProblem {
@@ -32,11 +35,18 @@ export function formatProblem(p: SpecProblem): string {
 type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 const AJV_OPTIONS = { allErrors: true, strict: false, useDefaults: true };
 const requireHere = createRequire(import.meta.url);
+
+/**
+ * The compiled validators of every schema a lab is checked against. Compiling is
+ * the one costly start-up step: they come from an ajv standalone cache when one
+ * matches the schemas, and are compiled (and cached) otherwise. Immutable once
+ * loaded, so sharing them between gradings is safe.
+ */
 const validators = new Map<string, Validate>();
 let ajv: AjvClass | undefined;
 
 function newAjv(extra: object = {}): AjvClass {
-  // Required lazily, outside the bundle: compiling schemas is the one costly start-up step, and a cache hit skips it.
+  // Required lazily, outside the bundle: a cache hit never loads the compiler.
   const { Ajv } = requireHere('ajv') as typeof import('ajv');
   return new Ajv({ ...AJV_OPTIONS, ...extra });
 }
@@ -51,9 +61,14 @@ function validator(key: string, schema: object): Validate {
   return v;
 }
 
-/** Every schema a lab is validated against: the common shape, and one per check kind. */
+/** Every schema a lab is validated against: the common shape, one per workload kind, check kind and action kind. */
 function allSchemas(): Record<string, object> {
-  return Object.fromEntries([['shape', LabShape], ...CHECK_KINDS.map((k) => [`kind:${k.kind}`, checkSchema(k.kind, k.params)])]);
+  return Object.fromEntries([
+    ['shape', LabShape],
+    ...WORKLOAD_KINDS.map((k) => [`workload:${k.kind}`, workloadSchema(k.kind, k.params)]),
+    ...CHECK_KINDS.map((k) => [`kind:${k.kind}`, checkSchema(k.kind, k.params)]),
+    ...ACTION_KINDS.map((k) => [`action:${k.action}`, actionSchema(k.action, k.params)]),
+  ]);
 }
 
 const exportName = (key: string) => key.replace(/[^A-Za-z0-9]/g, '_');
@@ -63,7 +78,7 @@ const exportName = (key: string) => key.replace(/[^A-Za-z0-9]/g, '_');
  * .dockerlab/cache, keyed by a hash of the schemas), or compiles them all once
  * and writes that cache. Without it, every run spent ~100 ms compiling schemas.
  */
-export function preloadValidators(cacheDir = fromRoot('.dockerlab', 'cache')): void {
+export function preloadValidators(cacheDir = defaultCacheDir()): void {
   if (validators.size > 0) return;
   const schemas = allSchemas();
   const file = cacheFile(cacheDir, schemas);
@@ -114,7 +129,10 @@ export function loadLabFile(file: string): Lab {
   return parseLab(readFileSync(file, 'utf8'), file);
 }
 
+const MAX_SPEC_BYTES = 1024 * 1024;
+
 export function parseLab(text: string, file = 'lab.json'): Lab {
+  if (text.length > MAX_SPEC_BYTES) throw new InvalidSpecError([{ file, line: 1, column: 1, path: '', message: `the file is ${text.length} bytes; a lab spec is at most ${MAX_SPEC_BYTES}` }]);
   const syntax: ParseError[] = [];
   const tree = parseTree(text, syntax, { allowTrailingComma: false, disallowComments: true });
   const at = (offset: number) => {
@@ -135,61 +153,109 @@ export function parseLab(text: string, file = 'lab.json'): Lab {
     return { line: 1, column: 1 };
   };
   const report = (jsonPath: string, message: string) => problems.push({ file, ...locate(jsonPath), path: jsonPath, message });
+  const reportAll = (base: string, errors: ErrorObject[] | null | undefined) => {
+    for (const e of relevantErrors(errors ?? [])) report(`${base}${e.instancePath}`, explain(e));
+  };
 
   const shape = validator('shape', LabShape);
   if (!shape(data)) {
-    for (const e of relevantErrors(shape.errors ?? [])) report(e.instancePath, explain(e));
+    reportAll('', shape.errors);
     throw new InvalidSpecError(problems);
   }
-  const lab = data as Lab;
-  const seen = new Set<string>();
-  lab.checks.forEach((check, index) => {
-    const base = `/checks/${index}`;
-    const kind = checkKind(check.kind);
-    if (!kind) {
-      report(`${base}/kind`, `unknown check kind "${check.kind}"; known kinds: ${knownKinds().join(', ')}`);
-    } else {
-      const validate = validator(`kind:${kind.kind}`, checkSchema(kind.kind, kind.params));
-      if (!validate(check)) for (const e of relevantErrors(validate.errors ?? [])) report(`${base}${e.instancePath}`, explain(e));
-      else for (const p of kind.validate?.(check as never) ?? []) report(`${base}${p.path}`, p.message);
-      for (const problem of workloadMismatch(needsOf(kind, check), lab, check)) report(base, problem);
-    }
-    if (seen.has(check.id)) report(`${base}/id`, `duplicate check id "${check.id}"`);
-    for (const [i, required] of (check.requires ?? []).entries()) {
-      if (!seen.has(required)) {
-        report(`${base}/requires/${i}`, lab.checks.some((c) => c.id === required)
-          ? `"${required}" must come before "${check.id}" in the list (checks run in order)`
-          : `no earlier check has id "${required}"`);
+  const raw = data as Omit<Lab, 'checks'>;
+  const workload = workloadKind(raw.workload.kind);
+  if (!workload) {
+    report('/workload/kind', `unknown workload kind "${raw.workload.kind}"; known kinds: ${knownWorkloads().join(', ')}`);
+  } else {
+    const validate = validator(`workload:${workload.kind}`, workloadSchema(workload.kind, workload.params));
+    if (!validate(raw.workload)) reportAll('/workload', validate.errors);
+  }
+
+  const seen = new Map<string, StepSpec>();
+  const produced = new Map<Need, string>();
+  const provides = workload ? providedBy(workload, raw.workload) : [];
+  raw.steps.forEach((step, index) => {
+    const base = `/steps/${index}`;
+    const hasKind = 'kind' in step;
+    const hasAction = 'action' in step;
+    if (hasKind === hasAction) {
+      report(base, hasKind ? 'a step has either "kind" (a check) or "action" (an action), not both' : 'a step needs "kind" (a check, with points) or "action" (something the grader does between checks)');
+    } else if (isCheck(step)) {
+      const kind = checkKind(step.kind);
+      if (!kind) {
+        report(`${base}/kind`, `unknown check kind "${step.kind}"; known kinds: ${knownKinds().join(', ')}`);
+      } else {
+        const validate = validator(`kind:${kind.kind}`, checkSchema(kind.kind, kind.params));
+        if (!validate(step)) reportAll(base, validate.errors);
+        else {
+          for (const p of kind.validate?.(step as never) ?? []) report(`${base}${p.path}`, p.message);
+          for (const problem of unmetNeeds(`check kind "${kind.kind}"`, needsOf(kind, step), raw, provides, produced)) report(base, problem);
+        }
+      }
+    } else if (isAction(step)) {
+      const kind = actionKind(step.action);
+      if (!kind) {
+        report(`${base}/action`, `unknown action "${step.action}"; known actions: ${knownActions().join(', ')}`);
+      } else {
+        const validate = validator(`action:${kind.action}`, actionSchema(kind.action, kind.params));
+        if (!validate(step)) reportAll(base, validate.errors);
+        else {
+          for (const p of kind.validate?.(step as never) ?? []) report(`${base}${p.path}`, p.message);
+          for (const problem of unmetNeeds(`action "${kind.action}"`, needsOf(kind, step), raw, provides, produced)) report(base, problem);
+          for (const operation of kind.operations ?? []) {
+            if (workload && !workload.operations.includes(operation)) report(`${base}/action`, `action "${kind.action}" needs a workload that can ${operation}; a "${workload.kind}" workload cannot`);
+          }
+          for (const fact of kind.produces ?? []) if (!produced.has(fact)) produced.set(fact, step.id);
+        }
       }
     }
-    seen.add(check.id);
+    if (seen.has(step.id)) report(`${base}/id`, `duplicate step id "${step.id}"`);
+    for (const [i, required] of (step.requires ?? []).entries()) {
+      if (!seen.has(required)) {
+        report(`${base}/requires/${i}`, raw.steps.some((s) => s.id === required)
+          ? `"${required}" must come before "${step.id}" in the steps (steps run in order)`
+          : `no earlier step has id "${required}"`);
+      }
+    }
+    seen.set(step.id, step);
   });
+  // A later action that produces what an earlier step needs: say where to move it.
+  for (const problem of problems) {
+    const match = /^(.*) observes "(\w+)", which (.*)$/.exec(problem.message);
+    const fact = match?.[2] as Need | undefined;
+    if (fact) {
+      const producer = raw.steps.find((s) => isAction(s) && (actionKind(s.action)?.produces ?? []).includes(fact));
+      if (producer) problem.message += `; action "${producer.id}" produces it: place this step after it`;
+    }
+  }
   if (problems.length > 0) throw new InvalidSpecError(problems);
-  return lab;
+  return { ...raw, checks: raw.steps.filter(isCheck) };
+}
+
+function providedBy(workload: WorkloadKind, spec: Lab['workload']): readonly Need[] {
+  return typeof workload.provides === 'function' ? workload.provides(spec as never) : workload.provides;
+}
+
+/** What a step needs that neither the workload nor an earlier action provides, as problems to report. */
+function unmetNeeds(what: string, needs: readonly Need[], lab: Omit<Lab, 'checks'>, provides: readonly Need[], produced: Map<Need, string>): string[] {
+  const out: string[] = [];
+  for (const need of needs) {
+    if (provides.includes(need) || produced.has(need)) continue;
+    if (need === 'container' && lab.workload.kind === 'image') out.push(`${what} observes the workload's container, but workload.run is missing`);
+    else if (need === 'container') out.push(`${what} in a "${lab.workload.kind}" lab must name the container it observes ("container": "…")`);
+    else out.push(`${what} observes "${need}", which a "${lab.workload.kind}" workload does not produce and no earlier action does`);
+  }
+  return out;
 }
 
 /** ajv reports every branch of a union; keep the errors of the branch that got furthest. */
 function relevantErrors(errors: ErrorObject[]): ErrorObject[] {
+  if (errors.length === 0) return [];
   const deepest = Math.max(...errors.map((e) => e.instancePath.split('/').length));
   const kept = errors.filter((e) => e.instancePath.split('/').length === deepest && e.keyword !== 'anyOf');
-  const workloadKind = kept.filter((e) => e.keyword === 'const' && e.instancePath === '/workload/kind');
-  if (workloadKind.length > 0 && workloadKind.length === kept.length) return [workloadKind[0]!];
   const unique = new Map<string, ErrorObject>();
   for (const e of kept.length ? kept : errors) unique.set(`${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`, e);
   return [...unique.values()];
-}
-
-/** A check kind that observes something this lab's workload does not produce. */
-function workloadMismatch(needs: readonly string[], lab: Lab, check: Record<string, unknown>): string[] {
-  const kind = String(check.kind);
-  const w = lab.workload.kind;
-  if (w === 'script' && (needs.includes('build') || needs.includes('image'))) return [`check kind "${kind}" observes a built image, but this lab's workload is "script"`];
-  if (w === 'image' && needs.includes('script')) return [`check kind "${kind}" observes a script run, but this lab's workload is "image"`];
-  if (needs.includes('container') && check.container === undefined) {
-    if (w === 'script') return [`check kind "${kind}" in a script lab must name the container it observes ("container": "…")`];
-    if (!lab.workload.run) return [`check kind "${kind}" observes the workload's container, but workload.run is missing`];
-  }
-  return [];
 }
 
 function explain(e: ErrorObject): string {
@@ -200,17 +266,25 @@ function explain(e: ErrorObject): string {
     case 'required':
       return `missing required property "${String(p.missingProperty)}"`;
     case 'const':
-      return `must be ${JSON.stringify(p.allowedValue)}${e.instancePath === '/workload/kind' ? ' or "script" (the workload kinds are "image" and "script")' : ''}`;
+      return `must be ${JSON.stringify(p.allowedValue)}`;
     case 'enum':
       return `must be one of ${JSON.stringify(p.allowedValues)}`;
     case 'type':
       return `must be of type ${String(p.type)}`;
+    case 'pattern':
+      return p.pattern === SAFE_PATH_PATTERN
+        ? 'must be a relative path inside the folder (no leading "/", no ".." segment)'
+        : `must match the pattern ${String(p.pattern)}`;
+    case 'maximum': case 'minimum': case 'exclusiveMaximum': case 'exclusiveMinimum':
+      return `must be ${String(p.comparison)} ${String(p.limit)}`;
+    case 'maxLength': case 'maxItems':
+      return `is too long: at most ${String(p.limit)}`;
     default:
       return e.message ?? e.keyword;
   }
 }
 
-/** The labs folder of this repository. */
+/** The labs folder of this repository, unless another is given. */
 export function labsDir(): string {
   return fromRoot('labs');
 }

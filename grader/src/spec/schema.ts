@@ -1,39 +1,25 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 
 /** A text given once for all languages, or once per language. */
 export const LocalizedText = Type.Union(
-  [Type.String({ minLength: 1 }), Type.Object({ fr: Type.String(), en: Type.String() }, { additionalProperties: false })],
+  [Type.String({ minLength: 1, maxLength: 2000 }), Type.Object({ fr: Type.String({ maxLength: 2000 }), en: Type.String({ maxLength: 2000 }) }, { additionalProperties: false })],
   { description: 'A plain string, or {"fr": "…", "en": "…"}' },
 );
 export type LocalizedText = Static<typeof LocalizedText>;
 
-const Port = Type.Integer({ minimum: 1, maximum: 65535 });
-const DockerName = Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$' });
+export const Port = Type.Integer({ minimum: 1, maximum: 65535 });
+export const DockerName = Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$', maxLength: 128 });
 
-export const HttpReady = Type.Object(
-  {
-    port: Port,
-    path: Type.Optional(Type.String({ default: '/', pattern: '^/' })),
-  },
-  { additionalProperties: false },
-);
+/**
+ * A path inside the submission (or lab) folder: relative, no `..` segment, no NUL.
+ * A spec must not make the grader read or build outside the folders it was given.
+ */
+export const SAFE_PATH_PATTERN = '^(?!/)(?![A-Za-z]:)(?!.*(^|[/\\\\])\\.\\.([/\\\\]|$))[^\\u0000]+$';
+export const RelativePath = (description: string, fallback?: string) =>
+  Type.String({ pattern: SAFE_PATH_PATTERN, minLength: 1, maxLength: 256, description, ...(fallback !== undefined ? { default: fallback } : {}) });
 
-export const RunSpec = Type.Object(
-  {
-    ports: Type.Optional(Type.Array(Port, { description: 'Container ports published on random host ports (127.0.0.1).', default: [] })),
-    env: Type.Optional(Type.Record(Type.String(), Type.String())),
-    ready: Type.Optional(
-      Type.Object(
-        {
-          http: Type.Optional(HttpReady),
-          timeoutSeconds: Type.Optional(Type.Number({ minimum: 1, maximum: 300, default: 20 })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-  },
-  { additionalProperties: false },
-);
+/** Seconds the grader may wait for something, with a ceiling that keeps a grading bounded. */
+export const Seconds = (maximum: number, description?: string) => Type.Number({ minimum: 0, maximum, ...(description ? { description } : {}) });
 
 export const Limits = Type.Object(
   {
@@ -43,81 +29,96 @@ export const Limits = Type.Object(
   },
   { additionalProperties: false },
 );
+export type Limits = Static<typeof Limits>;
 
-export const ImageWorkload = Type.Object(
-  {
-    kind: Type.Literal('image'),
-    dockerfile: Type.Optional(Type.String({ default: 'Dockerfile', description: 'Path of the Dockerfile, relative to the submission.' })),
-    context: Type.Optional(Type.String({ default: '.', description: 'Build context, relative to the submission.' })),
-    buildTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 5, maximum: 3600, default: 300 })),
-    run: Type.Optional(RunSpec),
-    limits: Type.Optional(Limits),
-  },
-  { additionalProperties: false },
-);
+export const StepId = Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', maxLength: 64, description: 'Stable identifier, kebab-case; appears in every report and gradebook.' });
 
-export const NamedObjects = Type.Object(
-  {
-    containers: Type.Optional(Type.Array(DockerName, { default: [] })),
-    networks: Type.Optional(Type.Array(DockerName, { default: [] })),
-    volumes: Type.Optional(Type.Array(DockerName, { default: [] })),
-  },
-  { additionalProperties: false },
-);
-
-export const ScriptWorkload = Type.Object(
-  {
-    kind: Type.Literal('script'),
-    script: Type.Optional(Type.String({ default: 'commands.sh' })),
-    timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 1800, default: 60 })),
-    objects: NamedObjects,
-    hostPorts: Type.Optional(Type.Array(Port, { default: [], description: 'Host ports the task tells the student to publish; they must be free before the script runs.' })),
-    images: Type.Optional(Type.Array(Type.String(), { default: [], description: 'Images the script is expected to run; made available (pulled or stood in) beforehand.' })),
-    limits: Type.Optional(Limits),
-  },
-  { additionalProperties: false },
-);
-
-export const Workload = Type.Union([ImageWorkload, ScriptWorkload]);
+const Requires = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 50, description: 'Ids of earlier steps (checks that must pass, actions that must be done); otherwise this step is skipped.' });
 
 /** The fields every check has, whatever its kind. */
 export const CheckBase = Type.Object({
-  id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', description: 'Stable identifier, kebab-case; appears in every report.' }),
+  id: StepId,
   kind: Type.String(),
-  points: Type.Number({ minimum: 0 }),
+  points: Type.Number({ minimum: 0, maximum: 100 }),
   title: Type.Optional(LocalizedText),
   hint: Type.Optional(LocalizedText),
-  requires: Type.Optional(Type.Array(Type.String(), { description: 'Ids of earlier checks that must pass for this one to be evaluated; otherwise it is skipped.' })),
+  requires: Type.Optional(Requires),
 });
 export type CheckBase = Static<typeof CheckBase>;
+
+/** The fields every action has: an action is something the grader does between checks (rebuild, stop, POST…). */
+export const ActionBase = Type.Object({
+  id: StepId,
+  action: Type.String(),
+  title: Type.Optional(LocalizedText),
+  requires: Type.Optional(Requires),
+});
+export type ActionBase = Static<typeof ActionBase>;
 
 export const LabHeader = {
   $schema: Type.Optional(Type.String()),
   id: Type.String({ pattern: '^lab-[0-9]{2}$' }),
   title: LocalizedText,
-  chapter: Type.Optional(Type.String({ description: 'The course chapter this lab practises.' })),
+  chapter: Type.Optional(Type.String({ maxLength: 500, description: 'The course chapter this lab practises.' })),
   lang: Type.Optional(Type.Union([Type.Literal('fr'), Type.Literal('en')])),
-  workload: Workload,
+  timeoutSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 1800, default: 600, description: 'Deadline for the whole grading; past it, what is left is reported as not evaluated.' })),
 };
 
-/** The spec as validated in the first pass: checks are only known by their common fields. */
+/** The spec as validated in the first pass: workload and steps known only by their common fields. */
 export const LabShape = Type.Object(
-  { ...LabHeader, checks: Type.Array(Type.Object(CheckBase.properties, { additionalProperties: true }), { minItems: 1 }) },
+  {
+    ...LabHeader,
+    workload: Type.Object({ kind: Type.String() }, { additionalProperties: true }),
+    steps: Type.Array(
+      Type.Object({ id: StepId, title: Type.Optional(LocalizedText), requires: Type.Optional(Requires) }, { additionalProperties: true }),
+      { minItems: 1, maxItems: 200 },
+    ),
+  },
   { additionalProperties: false },
 );
 
-export type ImageWorkload = Static<typeof ImageWorkload>;
-export type ScriptWorkload = Static<typeof ScriptWorkload>;
-export type Workload = Static<typeof Workload>;
-export type RunSpec = Static<typeof RunSpec>;
-export type Limits = Static<typeof Limits>;
 export type CheckSpec = CheckBase & Record<string, unknown>;
-export type Lab = Omit<Static<typeof LabShape>, 'checks'> & { checks: CheckSpec[] };
+export type ActionSpec = ActionBase & Record<string, unknown>;
+export type StepSpec = CheckSpec | ActionSpec;
+export type WorkloadSpec = { kind: string } & Record<string, unknown>;
+
+export type Lab = Omit<Static<typeof LabShape>, 'steps' | 'workload'> & {
+  workload: WorkloadSpec;
+  steps: StepSpec[];
+  /** The checks among the steps, in order (what is scored). */
+  checks: CheckSpec[];
+};
+
+export function isCheck(step: StepSpec): step is CheckSpec {
+  return typeof (step as { kind?: unknown }).kind === 'string';
+}
+
+export function isAction(step: StepSpec): step is ActionSpec {
+  return typeof (step as { action?: unknown }).action === 'string';
+}
+
+type Params = TSchema & { properties?: Record<string, TSchema>; required?: string[] };
 
 /** One check kind's full schema: the common fields, `kind` fixed, and its own parameters. */
-export function checkSchema(kind: string, params: TSchema & { properties?: Record<string, TSchema> }): TSchema {
+export function checkSchema(kind: string, params: Params): TObject {
   return Type.Object(
     { ...CheckBase.properties, kind: Type.Literal(kind), ...(params.properties ?? {}) },
-    { additionalProperties: false, required: [...(CheckBase.required ?? []), ...((params.required as string[] | undefined) ?? [])] },
+    { additionalProperties: false, required: [...(CheckBase.required ?? []), ...(params.required ?? [])] },
+  );
+}
+
+/** One action kind's full schema. */
+export function actionSchema(action: string, params: Params): TObject {
+  return Type.Object(
+    { ...ActionBase.properties, action: Type.Literal(action), ...(params.properties ?? {}) },
+    { additionalProperties: false, required: [...(ActionBase.required ?? []), ...(params.required ?? [])] },
+  );
+}
+
+/** One workload kind's full schema. */
+export function workloadSchema(kind: string, params: Params): TObject {
+  return Type.Object(
+    { kind: Type.Literal(kind), ...(params.properties ?? {}) },
+    { additionalProperties: false, required: ['kind', ...(params.required ?? [])] },
   );
 }

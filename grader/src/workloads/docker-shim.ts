@@ -2,23 +2,33 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+export interface ShimOptions {
+  /** The real docker client the shim forwards to, as a path where the script runs. */
+  realDocker: string;
+  /**
+   * Labels and limits added to what the script creates — on the host engine only
+   * (`--sandbox off`). Inside a sandbox the whole engine is bounded and thrown
+   * away, so the shim only records.
+   */
+  inject?: { labels: Record<string, string>; limits: { memoryMiB: number; cpus: number; pids: number } };
+}
+
 /**
- * A `docker` placed first on the script's PATH. It forwards every command to the
- * real client and, on `run`/`create` (and `network|volume create`), adds the
- * grader's labels and resource limits *before* the student's own flags, so the
- * student's flags win (the CLI keeps the last value of a repeated flag) and
- * every container the script starts can be found and removed afterwards.
- * Each call is also recorded, one per line, in $DOCKERLAB_CALLS when set.
+ * A `docker` placed first on the script's PATH. It records each call, one per
+ * line, in $DOCKERLAB_CALLS, then forwards it to the real client. With `inject`,
+ * on `run`/`create` (and `network|volume create`) it adds the grader's labels and
+ * limits *before* the student's own flags, so the student's flags win (the CLI
+ * keeps the last value of a repeated flag).
  */
-export function writeDockerShim(realDocker: string, labels: Record<string, string>, limits: { memoryMiB: number; cpus: number; pids: number }): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'dockerlab-shim-'));
-  const labelArgs = Object.entries(labels).map(([k, v]) => `--label ${shellQuote(`${k}=${v}`)}`).join(' ');
+export function writeDockerShim(options: ShimOptions, dir = mkdtempSync(path.join(os.tmpdir(), 'dockerlab-shim-'))): string {
+  const labels = options.inject ? Object.entries(options.inject.labels).map(([k, v]) => `--label ${shellQuote(`${k}=${v}`)}`).join(' ') : '';
+  const limits = options.inject ? `--memory ${options.inject.limits.memoryMiB}m --cpus ${options.inject.limits.cpus} --pids-limit ${options.inject.limits.pids} --log-opt max-size=10m --log-opt max-file=1` : '';
   const script = `#!/usr/bin/env bash
-# dockerlab grader shim: adds labels and limits to what a graded script creates.
-real=${shellQuote(realDocker)}
-labels=(${labelArgs})
-limits=(--memory ${limits.memoryMiB}m --cpus ${limits.cpus} --pids-limit ${limits.pids})
-[ -n "\${DOCKERLAB_CALLS:-}" ] && printf 'docker %s\n' "$*" >> "$DOCKERLAB_CALLS"
+# dockerlab grader shim: records the docker commands a graded script runs${options.inject ? ', and adds labels and limits to what it creates' : ''}.
+real=${shellQuote(options.realDocker)}
+labels=(${labels})
+limits=(${limits})
+[ -n "\${DOCKERLAB_CALLS:-}" ] && printf 'docker %s\\n' "$*" >> "$DOCKERLAB_CALLS"
 pre=()
 while [ $# -gt 0 ]; do
   case "$1" in

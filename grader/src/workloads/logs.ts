@@ -1,18 +1,16 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fromRoot } from '../paths.js';
 
 /**
- * Keeps a workload's full output where the student can read it (the report shows
- * only its last lines): .dockerlab/logs/<lab>-<what>.log, the latest run's.
- * Returns the path, or null when it cannot be written.
+ * Where a workload's full output goes so the student can read it (the report
+ * shows only its last lines): <logsDir>/<lab>-<what>.log, the latest run's.
+ * null when there is no logs folder or it cannot be made.
  */
-export function keepLog(labId: string, what: string, text: string, dir = fromRoot('.dockerlab', 'logs')): string | null {
+export function logFileFor(logsDir: string | null, labId: string, what: string): string | null {
+  if (!logsDir) return null;
   try {
-    mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `${labId}-${what}.log`);
-    writeFileSync(file, text);
-    return file;
+    mkdirSync(logsDir, { recursive: true });
+    return path.join(logsDir, `${labId}-${what}.log`);
   } catch {
     return null;
   }

@@ -1,0 +1,27 @@
+import { Type } from '@sinclair/typebox';
+import { ContainerName, containerNeeds, describeLog, targetContainer } from '../checks/common.js';
+import { defineAction } from './types.js';
+
+export const stopContainer = defineAction({
+  action: 'stop-container',
+  description: 'Runs `docker stop -t timeoutSeconds` on a container (the workload\'s own by default) and times it: `container-stops` then judges how it stopped.',
+  params: Type.Object({
+    container: ContainerName,
+    timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 60, default: 10 })),
+  }),
+  needs: containerNeeds,
+  produces: ['stop'],
+  titleData: (step) => ({ timeout: step.timeoutSeconds ?? 10 }),
+  messages: {
+    en: { title: 'The grader stops the container with docker stop -t {timeout}', done: 'stopped in {seconds} s, exit code {code}', notRunning: 'the container was not running when the grader wanted to stop it\n{logs}' },
+    fr: { title: 'Le correcteur arrête le conteneur avec docker stop -t {timeout}', done: 'arrêté en {seconds} s, code de sortie {code}', notRunning: "le conteneur n'était pas en marche quand le correcteur a voulu l'arrêter\n{logs}" },
+  },
+  async perform(step, ctx, say) {
+    const container = await targetContainer(step, ctx, '');
+    if ('passed' in container) return { status: 'failed', message: container.observed };
+    const state = await container.state();
+    if (!state.running) return { status: 'failed', message: say('notRunning', { logs: describeLog(await container.logs(), ctx.lang) }) };
+    const stop = await ctx.engine.stopContainer(container, step.timeoutSeconds ?? 10);
+    return { status: 'done', message: say('done', { seconds: (stop.durationMs / 1000).toFixed(1), code: stop.exitCode }), facts: { stop } };
+  },
+});

@@ -1,0 +1,243 @@
+/**
+ * A CheckTester after ESLint's RuleTester: each check kind gets a table of cases
+ * that must pass and cases that must fail, evaluated against fake facts (no
+ * engine), plus specs the kind must refuse. Real-engine fixtures stay for whole labs.
+ */
+import { Ajv } from 'ajv';
+import type { CheckContext, CheckKind, Facts } from '../../grader/src/checks/types.js';
+import type { BuildFacts, ContainerFacts, ContainerState, ExecResult, FoundFile, HttpAnswer, ImageConfig, ImageFacts, ListeningSocket, ProcessInfo, ScriptFacts, StopFacts, VolumeFacts } from '../../grader/src/engine/facts.js';
+import { titleOf } from '../../grader/src/titles.js';
+import { format, LANGS, type Lang } from '../../grader/src/i18n/lang.js';
+import { checkSchema } from '../../grader/src/spec/schema.js';
+
+export interface FakeContainer {
+  /** One state, or a sequence returned call after call (the last one repeats): polling checks see things change. */
+  state?: Partial<ContainerState> | Partial<ContainerState>[];
+  logs?: string | string[];
+  exec?: (command: string[]) => Partial<ExecResult>;
+  processes?: ProcessInfo[];
+  files?: Record<string, string>;
+  sockets?: ListeningSocket[] | null;
+}
+
+export interface FakeImage {
+  config?: Partial<ImageConfig>;
+  files?: Record<string, string>;
+  /** Entries of the final filesystem. */
+  filesystem?: { path: string; type?: FoundFile['type']; size?: number }[];
+  /** Entries of the layers the Dockerfile added. */
+  addedLayers?: { path: string; type?: FoundFile['type']; size?: number; layer: number; createdBy?: string }[];
+}
+
+export interface FakeWorld {
+  /** The workload's own container. */
+  container?: FakeContainer;
+  /** Containers by name (or grader alias). */
+  named?: Record<string, FakeContainer>;
+  /** The container publishing a host port. */
+  onHostPort?: Record<number, string>;
+  volumes?: Record<string, Partial<VolumeFacts>>;
+  /** Other images present on the engine (e.g. the base image), by reference. */
+  images?: Record<string, Partial<ImageConfig>>;
+  image?: FakeImage;
+  build?: Partial<BuildFacts>;
+  rebuild?: Partial<BuildFacts>;
+  script?: Partial<ScriptFacts>;
+  stop?: Partial<StopFacts>;
+  /** Answers by host port: one answer, or a sequence (the last one repeats). */
+  http?: Record<number, HttpAnswer | HttpAnswer[]>;
+  submissionDirInEngine?: string;
+}
+
+export interface CheckCase {
+  name: string;
+  /** The check's own fields (id, kind and points are added). */
+  check: Record<string, unknown>;
+  world: FakeWorld;
+  lang?: Lang;
+  /** What the observed text must match (string: contains). */
+  observed?: RegExp | string;
+  expected?: RegExp | string;
+  location?: { file: string; line: number } | null;
+}
+
+export interface SpecCase {
+  name: string;
+  check: Record<string, unknown>;
+  /** The problem message the kind's schema or validate() must give. */
+  problem: RegExp | string;
+}
+
+export const refused: HttpAnswer = { ok: false, failure: 'refused', error: 'connect ECONNREFUSED' };
+
+const sequence = <T>(value: T | T[] | undefined, index: number): T | undefined => (Array.isArray(value) ? value[Math.min(index, value.length - 1)] : value);
+
+export const RUNNING: Partial<ContainerState> = { status: 'running', running: true, restarting: false, exitCode: 0, restartCount: 0, startedAt: new Date(Date.now() - 60_000).toISOString() };
+export const EXITED = (code: number): Partial<ContainerState> => ({ status: 'exited', running: false, restarting: false, exitCode: code, restartCount: 0, startedAt: null });
+
+function fullState(partial: Partial<ContainerState>, name: string): ContainerState {
+  return {
+    id: `id-${name}`, name, status: 'running', running: true, restarting: false, exitCode: 0, startedAt: new Date(Date.now() - 60_000).toISOString(), finishedAt: null,
+    restartCount: 0, oomKilled: false, image: 'nginx:1.27', imageId: 'sha256:abc', imageTags: ['nginx:1.27'], ports: {}, env: {}, labels: {}, memoryBytes: 0,
+    restartPolicy: 'no', mounts: [], networks: ['bridge'], networkMode: 'default', health: null, healthLog: [], healthcheck: null, stopSignal: 'SIGTERM', pid: 42,
+    ...partial,
+  };
+}
+
+export function fakeContainer(name: string, fake: FakeContainer): ContainerFacts & { sockets: ListeningSocket[] | null } {
+  let stateCalls = 0;
+  let logCalls = 0;
+  return {
+    name,
+    sockets: fake.sockets ?? null,
+    async state() {
+      return fullState(sequence(fake.state, stateCalls++) ?? RUNNING, name);
+    },
+    async logs() {
+      return sequence(fake.logs, logCalls++) ?? '';
+    },
+    async exec(command) {
+      return { exitCode: 0, stdout: '', stderr: '', timedOut: false, ...fake.exec?.(command) };
+    },
+    async processes() {
+      return fake.processes ?? [];
+    },
+    async hostPort(containerPort, protocol = 'tcp') {
+      const s = fullState(sequence(fake.state, Math.max(0, stateCalls - 1)) ?? RUNNING, name);
+      return s.ports[`${containerPort}/${protocol}`]?.find((b) => b.hostPort > 0)?.hostPort ?? null;
+    },
+    async readFile(file) {
+      return fake.files?.[file] ?? null;
+    },
+  };
+}
+
+function fakeImage(fake: FakeImage): ImageFacts {
+  const config: ImageConfig = { id: 'sha256:img', user: '', env: {}, workdir: '', labels: {}, exposedPorts: [], cmd: null, entrypoint: null, healthcheck: null, stopSignal: null, sizeBytes: 1000, repoTags: [], layers: ['sha256:base1', 'sha256:own1'], ...fake.config };
+  return {
+    ref: 'dockerlab/test:1',
+    async config() {
+      return config;
+    },
+    async readFile(file) {
+      return fake.files?.[file] ?? null;
+    },
+    async findFiles(match, { scope }) {
+      if (scope === 'image') {
+        return (fake.filesystem ?? []).map((e) => ({ path: e.path, type: e.type ?? 'file', size: e.size ?? 1 })).filter(match).map((e) => ({ ...e, layer: null, createdBy: null }));
+      }
+      return (fake.addedLayers ?? []).filter((e) => match({ path: e.path, type: e.type ?? 'file', size: e.size ?? 1 })).map((e) => ({ path: e.path, type: e.type ?? 'file', size: e.size ?? 1, layer: e.layer, createdBy: e.createdBy ?? null }));
+    },
+  };
+}
+
+/** A CheckContext over fake facts; `calls` counts what the check asked, for assertions on polling. */
+export function fakeContext(world: FakeWorld, lang: Lang = 'en'): CheckContext {
+  const named = new Map(Object.entries(world.named ?? {}).map(([name, fake]) => [name, fakeContainer(name, fake)]));
+  const workload = world.container ? fakeContainer('dockerlab-lab-99-run', world.container) : undefined;
+  const httpCalls = new Map<number, number>();
+  const facts: Facts = {
+    ...(world.build ? { build: buildFacts(world.build) } : {}),
+    ...(world.rebuild ? { rebuild: buildFacts(world.rebuild) } : {}),
+    ...(world.image ? { image: fakeImage(world.image) } : {}),
+    ...(workload ? { container: workload } : {}),
+    ...(world.script ? { script: { script: 'commands.sh', exitCode: 0, timedOut: false, timeoutSeconds: 60, durationMs: 1200, output: '', outputBytes: 0, dockerCalls: ['docker run -d nginx'], ...world.script } } : {}),
+    ...(world.stop ? { stop: { container: 'c', timeoutSeconds: 6, durationMs: 400, exitCode: 0, killed: false, stopSignal: 'SIGTERM', ...world.stop } } : {}),
+  };
+  return {
+    ...facts,
+    lang,
+    signal: new AbortController().signal,
+    lab: { id: 'lab-99', title: 'test', workload: { kind: 'image' }, steps: [], checks: [] },
+    submissionDir: '/home/student/lab',
+    submissionDirInEngine: world.submissionDirInEngine ?? '/work/submission',
+    async findContainer(name) {
+      return named.get(name) ?? null;
+    },
+    async containerOnHostPort(port) {
+      const name = world.onHostPort?.[port];
+      return name ? (named.get(name) ?? null) : null;
+    },
+    async findVolume(name) {
+      const v = world.volumes?.[name];
+      return v ? { name, driver: 'local', labels: {}, ...v } : null;
+    },
+    async imageConfig(ref) {
+      const c = world.images?.[ref];
+      return c ? { id: 'sha256:base', user: '', env: {}, workdir: '', labels: {}, exposedPorts: [], cmd: null, entrypoint: null, healthcheck: null, stopSignal: null, sizeBytes: 1, repoTags: [ref], layers: ['sha256:base1'], ...c } : null;
+    },
+    async http(request) {
+      // The real session polls until `until` or `hopeless`; the fake walks its sequence the same way, without waiting.
+      const given = world.http?.[request.port];
+      const list = given === undefined ? [refused] : Array.isArray(given) ? given : [given];
+      let i = httpCalls.get(request.port) ?? 0;
+      for (;;) {
+        const answer = list[Math.min(i, list.length - 1)]!;
+        i++;
+        httpCalls.set(request.port, i);
+        const good = request.until ? request.until(answer) : answer.ok;
+        if (good || !request.withinMs || i >= list.length) return answer;
+        if (request.hopeless && (await request.hopeless(answer))) return answer;
+      }
+    },
+    async listeningSockets(container) {
+      return (container as { sockets?: ListeningSocket[] | null }).sockets ?? null;
+    },
+  };
+}
+
+function buildFacts(partial: Partial<BuildFacts>): BuildFacts {
+  return { ok: true, builder: 'classic', dockerfile: 'Dockerfile', dockerfileText: 'FROM debian:bookworm-slim\n', outputTail: '', outputBytes: 0, logFile: null, durationMs: 1500, steps: [], ...partial } as BuildFacts;
+}
+
+export const http200 = (body = 'ok'): HttpAnswer => ({ ok: true, status: 200, body, headers: {}, truncated: false });
+export const httpStatus = (status: number, body = ''): HttpAnswer => ({ ok: true, status, body, headers: {}, truncated: false });
+
+const matches = (text: string, want: RegExp | string) => (typeof want === 'string' ? text.includes(want) : want.test(text));
+
+/** Declares, inside a jest file, the cases of one kind: `passing` must pass, `failing` must fail, `invalid` specs must be refused. */
+export function testCheckKind(kind: CheckKind, cases: { passing: CheckCase[]; failing: CheckCase[]; invalid?: SpecCase[] }): void {
+  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+  const validate = ajv.compile(checkSchema(kind.kind, kind.params));
+  const spec = (check: Record<string, unknown>) => ({ id: 'case', kind: kind.kind, points: 1, ...check });
+
+  describe(`check kind ${kind.kind}`, () => {
+    const run = async (c: CheckCase, passed: boolean) => {
+      const checkSpec = spec(c.check);
+      expect({ valid: validate(checkSpec), errors: validate.errors ?? null }).toEqual({ valid: true, errors: null });
+      expect(kind.validate?.(checkSpec as never) ?? []).toEqual([]);
+      const lang = c.lang ?? 'en';
+      const say = (id: string, data?: Record<string, unknown>) => format(kind.messages[lang][id] ?? `!missing message ${id}!`, data);
+      const observation = await kind.evaluate(checkSpec as never, fakeContext(c.world, lang), say as never);
+      const detail = `expected: ${observation.expected}\nobserved: ${observation.observed}`;
+      expect({ passed: observation.passed, detail }).toEqual({ passed, detail });
+      for (const text of [observation.expected, observation.observed, titleOf(checkSpec, lang)]) {
+        expect(text).not.toMatch(/\{\w+\}|!missing message|undefined|\[object Object\]/);
+      }
+      if (c.observed !== undefined && !matches(observation.observed, c.observed)) throw new Error(`observed text does not match ${String(c.observed)}:\n${observation.observed}`);
+      if (c.expected !== undefined && !matches(observation.expected, c.expected)) throw new Error(`expected text does not match ${String(c.expected)}:\n${observation.expected}`);
+      if (c.location !== undefined) expect(observation.location ?? null).toEqual(c.location);
+    };
+    describe('passes', () => {
+      it.each(cases.passing.map((c) => [c.name, c] as const))('%s', async (_n, c) => run(c, true));
+    });
+    describe('fails', () => {
+      it.each(cases.failing.map((c) => [c.name, c] as const))('%s', async (_n, c) => run(c, false));
+    });
+    if (cases.invalid?.length) {
+      describe('refuses the spec', () => {
+        it.each((cases.invalid ?? []).map((c) => [c.name, c] as const))('%s', (_n, c) => {
+          const checkSpec = spec(c.check);
+          const schemaOk = validate(checkSpec);
+          const problems = schemaOk ? (kind.validate?.(checkSpec as never) ?? []).map((p) => p.message) : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`);
+          expect(problems.length).toBeGreaterThan(0);
+          expect(problems.some((p) => matches(p, c.problem))).toBe(true);
+        });
+      });
+    }
+    it('has every message in French and English, and French titles read as French', () => {
+      expect(Object.keys(kind.messages.fr).sort()).toEqual(Object.keys(kind.messages.en).sort());
+      expect(LANGS.every((l) => typeof kind.messages[l].title === 'string')).toBe(true);
+    });
+  });
+}
