@@ -2,6 +2,8 @@
 # Makes sure a Docker engine answers and the labs' base images exist.
 # On a bare Debian machine where we are root (the project's dev/CI machines)
 # it installs Debian's engine and starts dockerd itself, since nothing else will.
+# It also installs the docker CLI plugins Compose v2 and buildx (BuildKit) next to
+# Compose v1, so that both builders and both Compose versions can be tested.
 # Elsewhere it only explains what to do. Safe to run again: finished work is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,15 +13,73 @@ log() { printf 'provision: %s\n' "$*" >&2; }
 engine_answers() { timeout 10 docker info >/dev/null 2>&1; }
 
 install_engine() {
-  if ! command -v dockerd >/dev/null 2>&1 || ! command -v debootstrap >/dev/null 2>&1 \
-     || { ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; }; then
-    log "installing Debian's docker.io, docker-compose and debootstrap (apt-get)"
+  if ! command -v dockerd >/dev/null 2>&1 || ! command -v debootstrap >/dev/null 2>&1 || ! command -v docker-compose >/dev/null 2>&1; then
+    log "installing Debian's docker.io, docker-compose (Compose v1) and debootstrap (apt-get)"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    pkgs="docker.io debootstrap"
-    docker compose version >/dev/null 2>&1 || pkgs="$pkgs docker-compose"
-    # shellcheck disable=SC2086
-    apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
+    apt-get install -y -qq --no-install-recommends docker.io debootstrap docker-compose >/dev/null
+  fi
+}
+
+PLUGINS_DIR=/usr/libexec/docker/cli-plugins
+# Compose v2 and buildx are not in bookworm. Debian's next release ships them as
+# plain Go binaries needing only libc6 >= 2.34, so they are fetched from trixie
+# with an apt state of their own (its lists and cache in a temporary folder): the
+# machine's sources never mention trixie, so no later apt-get upgrade can pull
+# bookworm packages from it. Only the plugin binaries are extracted: installing
+# trixie's docker-compose package would replace Compose v1's /usr/bin/docker-compose.
+PLUGINS_SUITE=trixie
+
+cli_plugin_works() { docker "$1" version >/dev/null 2>&1; }
+
+install_cli_plugins() {
+  local missing=()
+  cli_plugin_works compose || missing+=(docker-compose)
+  cli_plugin_works buildx || missing+=(docker-buildx)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local os_id=''
+  [ -r /etc/os-release ] && os_id=$(. /etc/os-release && echo "${ID:-}")
+  if [ "$(id -u)" != 0 ] || [ "$os_id" != debian ] || ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-deb >/dev/null 2>&1 \
+     || [ ! -r /usr/share/keyrings/debian-archive-keyring.gpg ]; then
+    log "missing docker CLI plugins: ${missing[*]}. Install Compose v2 ('docker compose') and buildx from your distribution or docs.docker.com; builds use the classic builder without buildx."
+    return 0
+  fi
+  local mirror work
+  mirror=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | grep -v -- '-security' | head -n1)
+  [ -n "$mirror" ] || mirror=$(sed -n 's/^deb[[:space:]]\+\(http[^[:space:]]*\)[[:space:]]\+bookworm[[:space:]].*/\1/p' /etc/apt/sources.list 2>/dev/null | head -n1)
+  [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+  work=$(mktemp -d /tmp/dockerlab-plugins.XXXXXX)
+  # shellcheck disable=SC2064
+  trap "rm -rf '$work'" EXIT
+  mkdir -p "$work/sources" "$work/lists/partial" "$work/cache/archives/partial" "$work/debs" "$work/root"
+  printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$mirror" "$PLUGINS_SUITE" >"$work/sources/$PLUGINS_SUITE.sources"
+  local apt_opts=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$work/sources" -o "Dir::State::Lists=$work/lists"
+    -o "Dir::Cache=$work/cache" -o "Acquire::Languages=none" -o "APT::Sandbox::User=root" -qq)
+  log "installing ${missing[*]} from Debian $PLUGINS_SUITE into $PLUGINS_DIR (Compose v1 stays as docker-compose)"
+  apt-get "${apt_opts[@]}" update >/dev/null || { log "could not read Debian $PLUGINS_SUITE's package lists from $mirror (see above)"; exit 1; }
+  (cd "$work/debs" && apt-get "${apt_opts[@]}" download "${missing[@]}" >/dev/null) || { log "could not download ${missing[*]} from Debian $PLUGINS_SUITE (see above)"; exit 1; }
+  local deb
+  for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$work/root"; done
+  mkdir -p "$PLUGINS_DIR"
+  local package
+  for package in "${missing[@]}"; do
+    [ -x "$work/root$PLUGINS_DIR/$package" ] || { log "$package from $PLUGINS_SUITE has no $PLUGINS_DIR/$package; install it by hand"; exit 1; }
+    install -m 0755 "$work/root$PLUGINS_DIR/$package" "$PLUGINS_DIR/$package"
+  done
+  cli_plugin_works compose && cli_plugin_works buildx || { log "the plugins were installed but 'docker compose version' or 'docker buildx version' still fails"; exit 1; }
+  rm -rf "$work"
+  log "$(docker compose version); $(docker buildx version)"
+}
+
+# Compose v1 stays next to v2: labs accept both, so both are tested on one machine.
+install_compose_v1() {
+  command -v docker-compose >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing Debian's docker-compose (Compose v1)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; }
+  else
+    log "Compose v1 (docker-compose) is not installed; only 'docker compose' (v2) will be tested here"
   fi
 }
 
@@ -59,6 +119,9 @@ else
     exit 3
   fi
 fi
+
+install_compose_v1
+install_cli_plugins
 
 [ -f grader/dist/cli.js ] || { log "building the grader (npm run build)"; npm run -s build; }
 node grader/dist/cli.js images --ensure

@@ -1,6 +1,5 @@
-import { externalBases, finalBase, instructionForStep, parseDockerfile } from '../../grader/src/dockerfile/parse.js';
-import { describeFailure } from '../../grader/src/engine/build.js';
-import { normalizeImageRef, parseImageRef } from '../../grader/src/engine/image-ref.js';
+import { externalBases, finalBase, instructionForParseError, instructionOfStep, parseDockerfile, stageOfStep } from '../../grader/src/dockerfile/parse.js';
+import { normalizeImageRef, parseImageRef } from '../../grader/src/lib/image-ref.js';
 import { debianEquivalent, standInFor } from '../../grader/src/engine/base-images.js';
 
 describe('parseDockerfile', () => {
@@ -28,20 +27,41 @@ describe('parseDockerfile', () => {
     expect(externalBases(parsed)).toEqual(['gcc:12']);
   });
 
-  it('finds the instruction a classic-builder step names', () => {
-    const parsed = parseDockerfile('FROM python:3.11-slim\nWORKDIR /app\nCOPY app.py  /app/\n');
-    expect(instructionForStep(parsed, 3, 'COPY app.py /app/')?.line).toBe(3);
+  it('keeps flags in the arguments and drops comment lines inside continuations', () => {
+    const parsed = parseDockerfile('FROM --platform=linux/amd64 gcc:12 AS build\nCOPY --from=build --chown=app /a /b\nRUN apt-get update \\\n# a comment\n  && apt-get install -y curl\n');
+    expect(parsed.instructions.map((i) => i.args)).toEqual(['--platform=linux/amd64 gcc:12 AS build', '--from=build --chown=app /a /b', 'apt-get update && apt-get install -y curl']);
+    expect(parsed.stages[0]).toMatchObject({ base: 'gcc:12', name: 'build' });
   });
 });
 
-describe('describeFailure', () => {
-  const parsed = parseDockerfile('FROM python:3.11-slim\nWORKDIR /app\nRUN pip instal flask\nCMD ["python"]\n');
-  it('names the failing RUN step, its line and the builder reason', () => {
-    const output = 'Step 1/4 : FROM python:3.11-slim\n ---> abc\nStep 2/4 : WORKDIR /app\n ---> def\nStep 3/4 : RUN pip instal flask\n ---> Running in 1\nERROR: unknown command "instal"\nThe command \'/bin/sh -c pip instal flask\' returned a non-zero code: 1\n';
-    expect(describeFailure(output, parsed)).toEqual({ step: 3, instruction: 'RUN pip instal flask', line: 3, reason: "The command '/bin/sh -c pip instal flask' returned a non-zero code: 1" });
+describe('the instruction a builder step stands for', () => {
+  const parsed = parseDockerfile('ARG V=1\nFROM gcc:12 AS build\nWORKDIR /src\nENV A=1\nCOPY main.cpp  .\nRUN make\nFROM debian:bookworm-slim\nCOPY --from=build /src/app /app\nCMD ["/app"]\n');
+  it('classic: "Step N/M" counts every instruction, the global ARG included', () => {
+    expect(instructionOfStep(parsed, { builder: 'classic', stage: { index: 0, label: 'build' }, position: 5, instruction: 'COPY main.cpp .', keyword: 'COPY' })?.line).toBe(5);
+    // The grader's own LABEL, added after the last instruction.
+    expect(instructionOfStep(parsed, { builder: 'classic', stage: { index: 1, label: null }, position: 10, instruction: 'LABEL dockerlab=1', keyword: 'LABEL' })).toBeUndefined();
   });
-  it('reads a parse error line', () => {
-    expect(describeFailure('Error response from daemon: dockerfile parse error line 3: unknown instruction: RUNN', parsed)).toMatchObject({ line: 3, reason: expect.stringContaining('unknown instruction') });
+  it('BuildKit: "[stage i/n]" counts FROM and the filesystem steps of the stage', () => {
+    expect(instructionOfStep(parsed, { builder: 'buildkit', stage: { index: null, label: 'build' }, position: 4, instruction: 'RUN make', keyword: 'RUN' })?.line).toBe(6);
+    expect(instructionOfStep(parsed, { builder: 'buildkit', stage: { index: 1, label: 'stage-1' }, position: 2, instruction: 'COPY --from=build /src/app /app', keyword: 'COPY' })?.line).toBe(8);
+  });
+  it('a stage the student named "stage-1" wins over BuildKit\'s numbering', () => {
+    const named = parseDockerfile('FROM debian:bookworm-slim AS stage-1\nRUN a\nFROM debian:bookworm-slim\nRUN b\n');
+    expect(stageOfStep(named, { index: 1, label: 'stage-1' })).toBe(0);
+  });
+});
+
+describe('the instruction a line-less parse error is about', () => {
+  const parsed = parseDockerfile('FROM debian:bookworm-slim\nENV A=1\nENV APP_HOME\nCOPY onlyone\nCOPY --chmodd=644 a b\n');
+  it.each([
+    ['ENV must have two arguments', 3],
+    ['COPY requires at least two arguments, but only one was provided. Destination could not be determined.', 4],
+    ['Unknown flag: chmodd', 5],
+  ])('%s', (message, line) => {
+    expect(instructionForParseError(parsed, message)?.line).toBe(line);
+  });
+  it('nothing when the message names no instruction', () => {
+    expect(instructionForParseError(parsed, 'file with no instructions')).toBeUndefined();
   });
 });
 
