@@ -11,7 +11,7 @@ import { EngineError, NoEngineError, UsageError, messageOf } from './engine/erro
 import { newRunId, runLabels } from './engine/labels.js';
 import { PROBE_IMAGE } from './engine/probe.js';
 import type { Runtime } from './engine/runtime.js';
-import type { Sandbox, SandboxLimits } from './engine/sandbox.js';
+import { DEFAULT_SANDBOX_LIMITS, SUBMISSION_PATH, type Sandbox, type SandboxLimits } from './engine/sandbox.js';
 import { EngineSession } from './engine/session.js';
 import { langFromLocale, pick, type Lang } from './i18n/lang.js';
 import { sayIn, type MessageId } from './i18n/messages.js';
@@ -45,7 +45,6 @@ export interface GradeOptions {
   logsDir?: string | null;
 }
 
-export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { memoryMiB: 2048, cpus: 1.5, pids: 1024, diskMiB: 4096, lifetimeSeconds: 900 };
 const DEADLINE_CEILING_SECONDS = 1800;
 
 export function resolveLabDir(lab: string, labs = defaultLabsDir()): string {
@@ -139,7 +138,7 @@ export async function grade(options: GradeOptions): Promise<Result> {
       progress('opening the sandbox…');
       sandbox = await openSandbox({ host: hostRuntime, runId, labels, limits, images, hostPorts: workload.hostPorts(lab.workload as never), signal, progress });
       runtime = sandbox.runtime;
-      submissionDirInEngine = '/work/submission';
+      submissionDirInEngine = SUBMISSION_PATH;
       await sandbox.copyIn(submissionDir, submissionDirInEngine);
       const inner = new BaseImages(runtime);
       ensureImages = async (refs: string[]) => {
@@ -183,6 +182,10 @@ export async function grade(options: GradeOptions): Promise<Result> {
       imageConfig: (ref) => session.imageConfig(ref),
       http: (request) => session.http(request),
       listeningSockets: (container) => session.listeningSockets(container),
+      findNetwork: (name) => session.findNetwork(name),
+      resolveFrom: (container, name) => session.resolveFrom(container, name),
+      httpFrom: (container, request) => session.httpFrom(container, request),
+      localImageTags: (repository) => session.localImageTags(repository),
       signal,
       progress,
       engine: session,

@@ -50,15 +50,14 @@ export const containerFile = defineCheck({
     const expected = say('expected', { path: check.path, containsText: check.contains ? say('containsText', { text: check.contains }) : '', where: check.mounted === false ? say('own') : check.mounted ? say('onMount') : '' });
     const container = await targetContainer(check, ctx, expected);
     if (isObservation(container)) return container;
+    // Where the file comes from is known from the mounts alone: no need to read it when that already fails.
+    const mount = check.mounted === undefined ? undefined : mountHolding((await container.state()).mounts, path.posix.normalize(check.path));
+    if (check.mounted === false && mount) return { passed: false, expected, observed: say('mountedThere', { path: check.path, type: mount.type, source: mount.name ?? mount.source, destination: mount.destination }) };
     const content = await container.readFile(check.path);
     if (content === null) return { passed: false, expected, observed: say('absent', { path: check.path }) };
     const shown = say('content', { path: check.path, content: truncate(content.replace(/\s+/g, ' '), 200) || '∅' });
     if (check.contains !== undefined && !content.includes(check.contains)) return { passed: false, expected, observed: shown };
-    if (check.mounted !== undefined) {
-      const mount = mountHolding((await container.state()).mounts, path.posix.normalize(check.path));
-      if (check.mounted === false && mount) return { passed: false, expected, observed: say('mountedThere', { path: check.path, type: mount.type, source: mount.name ?? mount.source, destination: mount.destination }) };
-      if (check.mounted === true && !mount) return { passed: false, expected, observed: say('notMounted', { path: check.path }) };
-    }
+    if (check.mounted === true && !mount) return { passed: false, expected, observed: say('notMounted', { path: check.path }) };
     return { passed: true, expected, observed: shown };
   },
 });

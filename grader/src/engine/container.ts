@@ -154,6 +154,9 @@ export class EngineContainer implements ContainerFacts {
       archive = await this.handle.getArchive({ path: file });
     } catch (error) {
       if (isNotFound(error)) return null;
+      // A rootless engine cannot remount a bind-mounted file read-only for `docker cp`: read it from inside instead.
+      const viaExec = await this.readFileWithCat(file, maxBytes);
+      if (viaExec !== undefined) return viaExec;
       throw new EngineError(`could not read ${file} in container ${this.name}: ${messageOf(error)}`, undefined, { cause: error });
     }
     const first = await firstEntry(archive, maxBytes);
@@ -164,6 +167,18 @@ export class EngineContainer implements ContainerFacts {
       return this.readFile(target, { maxBytes }, depth + 1);
     }
     return null;
+  }
+
+  /** `cat` in the running container; undefined when that cannot tell (not running, no cat). */
+  private async readFileWithCat(file: string, maxBytes: number): Promise<string | null | undefined> {
+    try {
+      if (!(await this.handle.inspect()).State.Running) return undefined;
+      const result = await this.exec(['cat', '--', file], { timeoutMs: 10_000 });
+      if (result.exitCode === 0) return result.stdout.slice(0, maxBytes);
+      return /No such file|not found/i.test(result.stdout) && !/executable file not found/.test(result.stdout) ? null : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private async wrap<T>(what: string, call: () => Promise<T>): Promise<T> {
