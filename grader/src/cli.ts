@@ -18,7 +18,8 @@ Options:
   --reporter NAME[=FILE]  terminal, json, junit, github, classroom, gradescope, prairielearn; repeatable
   --format json           the same as --reporter json
   --lang fr|en            language of the report (default: LANG, then the lab's)
-  --sandbox auto|off      script labs run in a throw-away sandbox engine (default); off: on the engine itself, for trusted work
+  --sandbox MODE          script and compose labs run in a throw-away sandbox engine: required (default in CI),
+                          auto (default: without one, saying so, where none can be made, e.g. Docker Desktop), off (trusted work)
   --builder auto|classic|buildkit   which builder builds images (default: the machine's; env DOCKERLAB_BUILDER)
   --labs-dir DIR          the labs folder (default: the one shipped with the grader)
   --quiet                 no progress lines on stderr
@@ -84,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (values.lang !== undefined && !isLang(values.lang)) return usage(`--lang must be fr or en, not "${values.lang}"`);
-  if (values.sandbox !== undefined && values.sandbox !== 'auto' && values.sandbox !== 'off') return usage(`--sandbox must be auto or off, not "${values.sandbox}"`);
+  if (values.sandbox !== undefined && !['auto', 'required', 'off'].includes(values.sandbox)) return usage(`--sandbox must be auto, required or off, not "${values.sandbox}"`);
   if (values.builder !== undefined && !['auto', 'classic', 'buildkit'].includes(values.builder)) return usage(`--builder must be auto, classic or buildkit, not "${values.builder}"`);
   if (values.format !== undefined && values.format !== 'json' && values.format !== 'terminal') return usage(`unknown --format "${values.format}"; known formats: json, terminal (or use --reporter)`);
   const lang = values.lang as Lang | undefined;
@@ -134,7 +135,8 @@ async function main(argv: string[]): Promise<number> {
     ...(values.submission ? { submission: resolve(here, values.submission) } : {}),
     ...(lang ? { lang } : {}),
     runtime,
-    sandbox: (values.sandbox as 'auto' | 'off' | undefined) ?? 'auto',
+    // In CI the work graded is someone else's: a sandbox or nothing.
+    sandbox: (values.sandbox as 'auto' | 'required' | 'off' | undefined) ?? (process.env.CI === 'true' || process.env.GITHUB_ACTIONS === 'true' ? 'required' : 'auto'),
     signal: controller.signal,
     progress: jsonOnStdout && !process.stderr.isTTY ? () => undefined : progress,
     onCheck: (check) => reporters.onCheck(check),

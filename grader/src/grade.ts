@@ -7,7 +7,7 @@ import { needsOf, type CheckContext, type CheckKind, type Facts, type Need } fro
 import { BaseImages } from './engine/base-images.js';
 import { removeLabelled, sweepDeadRuns } from './engine/cleanup.js';
 import { requireEngine } from './engine/docker.js';
-import { EngineError, NoEngineError, UsageError, messageOf } from './engine/errors.js';
+import { EngineError, NoEngineError, SandboxUnavailableError, UsageError, messageOf } from './engine/errors.js';
 import { newRunId, runLabels } from './engine/labels.js';
 import { PROBE_IMAGE } from './engine/probe.js';
 import type { Runtime } from './engine/runtime.js';
@@ -34,8 +34,13 @@ export interface GradeOptions {
   runtime: Runtime;
   /** Base images of that engine; share one between gradings of the same engine. */
   baseImages?: BaseImages;
-  /** Script and compose labs run in a throw-away sandbox engine unless `off`. */
-  sandbox?: 'auto' | 'off';
+  /**
+   * Script and compose labs run in a throw-away sandbox engine. `required`: or
+   * not at all (CI, a class's work); `auto`: without one, with a note, where none
+   * can be made (Docker Desktop, a remote engine) — a student grading their own
+   * work on their own machine; `off`: never (trusted work).
+   */
+  sandbox?: 'auto' | 'required' | 'off';
   sandboxLimits?: Partial<SandboxLimits>;
   signal?: AbortSignal;
   progress?: (line: string) => void;
@@ -116,7 +121,8 @@ export async function grade(options: GradeOptions): Promise<Result> {
   const actions: ActionResult[] = [];
   let sandbox: Sandbox | null = null;
   let prepared: PreparedWorkload | undefined;
-  const useSandbox = workload.isolation === 'sandbox' && options.sandbox !== 'off';
+  const sandboxMode = options.sandbox ?? 'required';
+  let useSandbox = workload.isolation === 'sandbox' && sandboxMode !== 'off';
   try {
     let runtime = hostRuntime;
     let submissionDirInEngine = submissionDir;
@@ -136,7 +142,17 @@ export async function grade(options: GradeOptions): Promise<Result> {
       await baseImages.ensure(images, progress);
       const { openSandbox } = await import('./engine/sandbox.js');
       progress('opening the sandbox…');
-      sandbox = await openSandbox({ host: hostRuntime, runId, labels, limits, images, hostPorts: workload.hostPorts(lab.workload as never), signal, progress });
+      try {
+        sandbox = await openSandbox({ host: hostRuntime, runId, labels, limits, images, hostPorts: workload.hostPorts(lab.workload as never), signal, progress });
+      } catch (error) {
+        if (!(error instanceof SandboxUnavailableError)) throw error;
+        if (sandboxMode !== 'auto') throw new UsageError(`${error.message}\n(This grading requires a sandbox: the work is not the grader's own. On your own machine, grading your own work, the default --sandbox auto runs without one.)`);
+        useSandbox = false;
+        notes.push(say('sandboxUnavailable', { reason: error.message }));
+      }
+    }
+    if (sandbox) {
+      const limits = { ...DEFAULT_SANDBOX_LIMITS, ...options.sandboxLimits };
       runtime = sandbox.runtime;
       submissionDirInEngine = SUBMISSION_PATH;
       await sandbox.copyIn(submissionDir, submissionDirInEngine);
@@ -146,7 +162,7 @@ export async function grade(options: GradeOptions): Promise<Result> {
         return { alpineStandIns: [] };
       };
       notes.push(say('sandboxed', { memory: limits.memoryMiB, cpus: limits.cpus, pids: limits.pids, lifetime: limits.lifetimeSeconds }));
-    } else if (workload.isolation === 'sandbox') {
+    } else if (workload.isolation === 'sandbox' && sandboxMode === 'off') {
       notes.push(say('sandboxOff'));
     }
     const session = new EngineSession({ runtime, labels, signal, ensureImages });

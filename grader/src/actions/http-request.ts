@@ -5,6 +5,7 @@ import { defineAction } from './types.js';
 export const httpRequest = defineAction({
   action: 'http-request',
   description: "Sends one HTTP request to a port of the workload's container (`port`) or of the engine's host (`hostPort`), e.g. POST /break; done when any HTTP answer comes back.",
+  example: { method: 'POST', port: 8080, path: '/break' },
   params: Type.Object({
     port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
     hostPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),

@@ -5,6 +5,7 @@ import { defineAction } from './types.js';
 export const rebuild = defineAction({
   action: 'rebuild',
   description: "Edits a file in a copy of the submission (the student's files are never touched) and builds the image again with the same builder and cache: checks after it observe the rebuild (e.g. `build-cache-reused`).",
+  example: { edit: { file: 'app.py', append: '\n# edited by the grader\n' } },
   params: Type.Object({
     edit: Type.Object(
       {

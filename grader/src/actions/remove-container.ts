@@ -4,6 +4,7 @@ import { defineAction } from './types.js';
 export const removeContainer = defineAction({
   action: 'remove-container',
   description: 'Removes a container (by name, or an alias the grader gave one), as `docker rm -f`; named volumes stay.',
+  example: { container: 'stockage' },
   params: Type.Object({ container: Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$', maxLength: 128 }) }),
   needs: [],
   messages: {

@@ -6,6 +6,7 @@ const Name = Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$', maxLength: 1
 export const runContainer = defineAction({
   action: 'run-container',
   description: "Creates (and with `start`, starts) a container of the grader's, e.g. a fresh one on the student's volume; later checks observe it by the name given in `as`. Created only, its files and mounts can still be read.",
+  example: { as: 'relecture', image: 'busybox:1.36', mounts: [{ volume: 'donnees', target: '/data' }] },
   params: Type.Object({
     as: Name,
     image: Type.String({ minLength: 1, maxLength: 256 }),

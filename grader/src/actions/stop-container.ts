@@ -5,6 +5,7 @@ import { defineAction } from './types.js';
 export const stopContainer = defineAction({
   action: 'stop-container',
   description: 'Runs `docker stop -t timeoutSeconds` on a container (the workload\'s own by default) and times it: `container-stops` then judges how it stopped.',
+  example: { timeoutSeconds: 6 },
   params: Type.Object({
     container: ContainerName,
     timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 60, default: 10 })),

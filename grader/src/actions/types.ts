@@ -2,6 +2,7 @@ import type { Static, TObject } from '@sinclair/typebox';
 import type { BuildFacts, ContainerFacts, StopFacts } from '../engine/facts.js';
 import type { CheckContext, Facts, Messages, Need, Say } from '../checks/types.js';
 import type { ActionSpec } from '../spec/schema.js';
+import type { ComposeCommandResult } from '../engine/compose.js';
 
 /** A container the grader starts for its own observation (e.g. a fresh one on the student's volume). */
 export interface GraderContainerSpec {
@@ -32,6 +33,10 @@ export interface FileEdit {
 export interface WorkloadOperations {
   /** The rebuild's facts, or the file the edit names when the submission lacks it. */
   rebuild(edit: FileEdit): Promise<{ build: BuildFacts } | { missingFile: string }>;
+  /** `compose down` without `-v`: the project's containers and networks go, its named volumes stay. */
+  composeDown(): Promise<ComposeCommandResult>;
+  /** `compose up -d` again, with the same files and project (nothing rebuilt). */
+  composeUp(): Promise<ComposeCommandResult>;
 }
 export type OperationName = keyof WorkloadOperations;
 
@@ -48,6 +53,8 @@ export type ActionOutcome =
 export interface ActionKind<P extends TObject = TObject, M extends string = string> {
   action: string;
   description: string;
+  /** A typical use, the action's own fields only: shown in the README, validated by a test. */
+  example?: Record<string, unknown>;
   params: P;
   /** Facts it acts on (e.g. the workload's container); when missing, the action is skipped. */
   needs: readonly Need[] | ((step: Static<P>) => readonly Need[]);

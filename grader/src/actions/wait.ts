@@ -5,6 +5,7 @@ import { defineAction } from './types.js';
 export const wait = defineAction({
   action: 'wait',
   description: 'Waits a number of seconds (for behaviour that only shows with time; prefer a check with `withinSeconds`, which polls).',
+  example: { seconds: 10 },
   params: Type.Object({ seconds: Type.Number({ minimum: 0.1, maximum: 120 }) }),
   needs: [],
   messages: {

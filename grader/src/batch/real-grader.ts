@@ -51,7 +51,8 @@ export function createRealGrader(options: { env: NodeJS.ProcessEnv; sandbox: 'au
         lang: job.lang,
         runtime,
         baseImages,
-        sandbox: options.sandbox,
+        // A class's work is untrusted: a sandbox or nothing, unless the teacher says off.
+        sandbox: options.sandbox === 'off' ? 'off' : 'required',
         signal,
         progress: job.progress,
         logsDir: job.logsDir,

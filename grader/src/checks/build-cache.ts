@@ -4,6 +4,7 @@ import { defineCheck } from './types.js';
 export const buildCacheReused = defineCheck({
   kind: 'build-cache-reused',
   description: 'After the grader\'s `rebuild` action (a file edited), every build step up to and including the first one whose instruction has `keyword` and contains `contains` (e.g. the RUN that installs requirements.txt) came from the layer cache. Read from the builder\'s own output ("Using cache" / "CACHED"), with either builder.',
+  example: { through: { keyword: 'RUN', contains: 'requirements' } },
   params: Type.Object({
     through: Type.Object(
       { keyword: Type.String({ minLength: 2, maxLength: 20 }), contains: Type.String({ minLength: 1, maxLength: 200 }) },

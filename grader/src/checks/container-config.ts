@@ -7,6 +7,7 @@ const MiB = 1024 * 1024;
 export const containerEnv = defineCheck({
   kind: 'container-env',
   description: "A container's environment (as it was started: `docker run -e`, the image's ENV) has a variable, with a given value when `value` is set.",
+  example: { container: 'site', name: 'APP_ENV', value: 'dev' },
   params: Type.Object({ container: ContainerName, name: Type.String({ minLength: 1, maxLength: 256 }), value: Type.Optional(Type.String({ maxLength: 4096 })) }),
   needs: containerNeeds,
   titleData: (check) => ({ valueText: check.value === undefined ? '' : `=${check.value}` }),
@@ -29,6 +30,7 @@ export const containerEnv = defineCheck({
 export const containerMemory = defineCheck({
   kind: 'container-memory',
   description: "A container's memory limit (`docker run -m`), in MiB.",
+  example: { container: 'site', mebibytes: 256 },
   params: Type.Object({ container: ContainerName, mebibytes: Type.Integer({ minimum: 4, maximum: 65536 }) }),
   needs: containerNeeds,
   messages: {
@@ -50,6 +52,7 @@ const Policy = Type.Union([Type.Literal('no'), Type.Literal('always'), Type.Lite
 export const containerRestartPolicy = defineCheck({
   kind: 'container-restart-policy',
   description: "A container's restart policy (`docker run --restart`).",
+  example: { container: 'site', policy: 'unless-stopped' },
   params: Type.Object({ container: ContainerName, policy: Policy }),
   needs: containerNeeds,
   messages: {
@@ -68,6 +71,7 @@ export const containerRestartPolicy = defineCheck({
 export const containerLabel = defineCheck({
   kind: 'container-label',
   description: 'A container carries a label (any value, or a given one): its own (`docker run --label`) or its image\'s.',
+  example: { container: 'site', name: 'cours', value: 'docker' },
   params: Type.Object({ container: ContainerName, name: Type.String({ minLength: 1, maxLength: 256 }), value: Type.Optional(Type.String({ maxLength: 4096 })) }),
   needs: containerNeeds,
   titleData: (check) => ({ valueText: check.value === undefined ? '' : `=${check.value}` }),

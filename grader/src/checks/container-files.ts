@@ -14,6 +14,7 @@ function mountHolding(mounts: { destination: string; type: string; source: strin
 export const containerFile = defineCheck({
   kind: 'container-file',
   description: "A file in a container (read through the engine, no shell needed; a stopped container too) exists and contains a text; with `mounted: false` it must lie in the container's own filesystem (e.g. copied with `docker cp`), with `mounted: true` on a mount.",
+  example: { container: 'site', path: '/usr/share/nginx/html/index.html', contains: 'Bonjour Docker', mounted: false },
   params: Type.Object({
     container: ContainerName,
     path: Type.String({ pattern: '^/', maxLength: 1000 }),
@@ -65,6 +66,7 @@ export const containerFile = defineCheck({
 export const containerMount = defineCheck({
   kind: 'container-mount',
   description: 'A container has a mount at `destination`: of a given `type` (volume or bind), of the named `volume`, or binding `source` (a path relative to the submission folder), read-only when `readOnly` is true (`:ro` and `--mount …,readonly` alike).',
+  example: { container: 'dev', destination: '/usr/share/nginx/html', type: 'bind', source: 'site', readOnly: true },
   params: Type.Object({
     container: ContainerName,
     destination: Type.String({ pattern: '^/', maxLength: 1000 }),
@@ -129,6 +131,7 @@ export const containerMount = defineCheck({
 export const volumeExists = defineCheck({
   kind: 'volume-exists',
   description: 'A named volume exists on the engine.',
+  example: { volume: 'donnees' },
   params: Type.Object({ volume: Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$', maxLength: 256 }) }),
   needs: [],
   messages: {

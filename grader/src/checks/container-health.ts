@@ -13,6 +13,7 @@ export function healthWindowSeconds(health: NonNullable<ContainerState['healthch
 export const containerHealth = defineCheck({
   kind: 'container-health',
   description: "A container's HEALTHCHECK reaches a status (`healthy`, or `unhealthy` after an action broke it); polled for `withinSeconds`, by default as long as that healthcheck's interval, retries and start period need (at most 180 s).",
+  example: { status: 'healthy' },
   params: Type.Object({
     container: ContainerName,
     status: Type.Union([Type.Literal('healthy'), Type.Literal('unhealthy')]),
@@ -63,6 +64,7 @@ export const containerHealth = defineCheck({
 export const containerStops = defineCheck({
   kind: 'container-stops',
   description: 'After the grader\'s `stop-container` action: `docker stop` ended the container within `maxSeconds`, with exit code `exitCode` (the app received SIGTERM and exited by itself, instead of being killed when the timeout ran out).',
+  example: { maxSeconds: 3, exitCode: 0 },
   params: Type.Object({ maxSeconds: Type.Number({ minimum: 0.1, maximum: 60 }), exitCode: Type.Optional(Type.Integer({ minimum: 0, maximum: 255, default: 0 })) }),
   needs: ['stop'],
   messages: {

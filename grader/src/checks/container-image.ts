@@ -6,6 +6,7 @@ import { defineCheck } from './types.js';
 export const containerImage = defineCheck({
   kind: 'container-image',
   description: 'A container was created from an image of the given repository (any tag), whether it was named by tag or by id.',
+  example: { container: 'mon-serveur', repository: 'nginx' },
   params: Type.Object({ container: ContainerName, repository: Type.String({ minLength: 1, maxLength: 256 }) }),
   needs: containerNeeds,
   messages: {

@@ -5,6 +5,7 @@ import { defineCheck } from './types.js';
 export const containerPort = defineCheck({
   kind: 'container-port',
   description: 'A container publishes a container port on a given host port (`hostPort`), or on no host port at all (`published: false`).',
+  example: { container: 'mon-serveur', containerPort: 80, hostPort: 8080 },
   params: Type.Object({
     container: ContainerName,
     containerPort: Type.Integer({ minimum: 1, maximum: 65535 }),

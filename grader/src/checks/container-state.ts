@@ -8,6 +8,7 @@ const Status = Type.Union([Type.Literal('running'), Type.Literal('exited'), Type
 export const containerState = defineCheck({
   kind: 'container-state',
   description: 'A container exists and is in a state (running, exited…), optionally with an exit code; `running` also requires no restarts and, with `minUptimeSeconds`, that long up. When the state is not yet final, it is polled for up to `withinSeconds`.',
+  example: { container: 'ancien', status: 'exited' },
   params: Type.Object({
     container: ContainerName,
     status: Status,

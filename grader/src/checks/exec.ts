@@ -5,6 +5,7 @@ import { defineCheck } from './types.js';
 export const execInContainer = defineCheck({
   kind: 'exec',
   description: 'A command run inside a running container (docker exec, no shell unless you call one) exits with a code and prints a text.',
+  example: { command: ['nginx', '-t'], expect: { exitCode: 0 } },
   params: Type.Object({
     container: ContainerName,
     command: Type.Array(Type.String({ maxLength: 1000 }), { minItems: 1, maxItems: 50 }),
@@ -38,6 +39,7 @@ export const execInContainer = defineCheck({
 export const processUid = defineCheck({
   kind: 'process-uid',
   description: "Every process running in a container has a uid other than 0 (read with `docker top`, so no shell is needed in the image).",
+  example: {},
   params: Type.Object({ container: ContainerName }),
   needs: containerNeeds,
   messages: {

@@ -50,6 +50,7 @@ async function containerPortFor(container: ContainerFacts, hostPort: number): Pr
 export const httpAnswers = defineCheck({
   kind: 'http',
   description: 'An HTTP request from the grader answers with a status and a body containing / matching given text; retried until `withinSeconds` passes, unless the engine shows nothing will ever answer (the container exited, listens on 127.0.0.1 only or on another port), which the report names.',
+  example: { port: 8080, path: '/', expect: { status: 200, bodyContains: 'ok' } },
   params: Type.Object({
     ...PortTarget,
     path: Type.Optional(Type.String({ pattern: '^/', default: '/', maxLength: 1000 })),
@@ -112,6 +113,7 @@ export const httpAnswers = defineCheck({
 export const portClosed = defineCheck({
   kind: 'port-closed',
   description: 'Nothing answers HTTP on a port (of the workload container, published by the grader, or a host port). Put it after a check that shows the service is up.',
+  example: { port: 80 },
   params: Type.Object({ ...PortTarget, path: Type.Optional(Type.String({ pattern: '^/', maxLength: 1000 })) }),
   needs: (check) => (check.port !== undefined ? ['container'] : []),
   validate: validateTarget,

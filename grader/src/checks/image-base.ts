@@ -8,6 +8,7 @@ import { defineCheck } from './types.js';
 export const imageBase = defineCheck({
   kind: 'image-base',
   description: "The final stage's base image (following FROM <stage> chains and ARG defaults) is the given repository, with an explicit tag other than `latest` that matches `tagPattern`.",
+  example: { repository: 'python', tagPattern: '^3\\.11' },
   params: Type.Object({
     repository: Type.String({ minLength: 1, maxLength: 256, description: 'e.g. "python" (Docker Hub prefixes are ignored)' }),
     tagPattern: Type.Optional(Type.String({ maxLength: 200, description: 'Regular expression the tag must match, e.g. "^3\\\\.11"' })),

@@ -47,6 +47,7 @@ function whyId(failure: BuildFailure) {
 export const imageBuilds = defineCheck({
   kind: 'image-builds',
   description: 'The Dockerfile builds into an image (classic builder or BuildKit). On failure: the failing instruction, its line, why, and the last lines that step printed.',
+  example: {},
   params: Type.Object({}),
   needs: ['build'],
   messages: {

@@ -5,6 +5,7 @@ import { defineCheck } from './types.js';
 export const imageExposes = defineCheck({
   kind: 'image-exposes',
   description: 'The image declares EXPOSE for a port.',
+  example: { port: 8080 },
   params: Type.Object({ port: Type.Integer({ minimum: 1, maximum: 65535 }), protocol: Type.Optional(Type.Union([Type.Literal('tcp'), Type.Literal('udp')])) }),
   needs: ['image'],
   messages: {
@@ -25,6 +26,7 @@ export const imageExposes = defineCheck({
 export const imageEnv = defineCheck({
   kind: 'image-env',
   description: "The image's environment has a variable, with a given value when `value` is set.",
+  example: { name: 'PYTHONUNBUFFERED', value: '1' },
   params: Type.Object({ name: Type.String({ minLength: 1 }), value: Type.Optional(Type.String()) }),
   needs: ['image'],
   titleData: (check) => ({ valueText: check.value === undefined ? '' : `=${check.value}` }),
@@ -44,6 +46,7 @@ export const imageEnv = defineCheck({
 export const imageWorkdir = defineCheck({
   kind: 'image-workdir',
   description: "The image's working directory (WORKDIR).",
+  example: { path: '/app' },
   params: Type.Object({ path: Type.String({ pattern: '^/' }) }),
   needs: ['image'],
   messages: {
@@ -64,6 +67,7 @@ export const imageWorkdir = defineCheck({
 export const imageLabel = defineCheck({
   kind: 'image-label',
   description: 'The image carries a label (any value, or a given one).',
+  example: { name: 'version' },
   params: Type.Object({ name: Type.String({ minLength: 1 }), value: Type.Optional(Type.String()) }),
   needs: ['image'],
   messages: {
@@ -87,6 +91,7 @@ const SHELLS = /(^|\/)(sh|bash|ash|dash|zsh)$/;
 export const imageExecForm = defineCheck({
   kind: 'image-exec-form',
   description: 'CMD and ENTRYPOINT use the exec (JSON) form: the image config does not start the program through `/bin/sh -c`.',
+  example: {},
   params: Type.Object({}),
   needs: ['image'],
   messages: {

@@ -20,6 +20,7 @@ async function baseLayersOf(ctx: CheckContext): Promise<string[]> {
 export const imageFilesAbsent = defineCheck({
   kind: 'image-files-absent',
   description: 'No file or link whose name is in `names` (or matches `namesMatch`) or whose path starts with one of `paths` exists in the image: in its final filesystem (`image`), in the layers its Dockerfile added on top of the base image (`added-layers`: a file deleted by a later RUN still ships in the layer that made it), or both. Read through the engine: no shell is needed (`scratch` images have none). Directories are ignored.',
+  example: { paths: ['/var/lib/apt/lists/'], in: 'added-layers' },
   params: Type.Object({
     names: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 50 })),
     namesMatch: Type.Optional(Type.String({ maxLength: 300, description: 'A regular expression on the file name.' })),
@@ -93,6 +94,7 @@ export const imageFilesAbsent = defineCheck({
 export const imageSize = defineCheck({
   kind: 'image-size',
   description: 'The image is smaller than `maxBytes` (as `docker images` counts: the whole image, base included).',
+  example: { maxBytes: 100000000 },
   params: Type.Object({ maxBytes: Type.Integer({ minimum: 1, maximum: 1e12 }) }),
   needs: ['image'],
   titleData: (check) => ({ limit: megabytes(check.maxBytes) }),
@@ -113,6 +115,7 @@ function megabytes(bytes: number): string {
 export const imageStages = defineCheck({
   kind: 'image-stages',
   description: 'The Dockerfile has at least `min` stages (FROM instructions): a text check, allowed because multi-stage builds are the lesson.',
+  example: { min: 2 },
   params: Type.Object({ min: Type.Integer({ minimum: 1, maximum: 20 }) }),
   needs: ['build'],
   messages: {
@@ -138,6 +141,7 @@ export const imageStages = defineCheck({
 export const imageEnvSecretsAbsent = defineCheck({
   kind: 'image-env-secrets-absent',
   description: "No environment variable whose name matches `namePattern` (case-insensitive) is added or changed by the student's Dockerfile: the image's ENV is compared with its base image's (the official python images set GPG_KEY themselves).",
+  example: { namePattern: 'PASSWORD|SECRET|TOKEN|KEY' },
   params: Type.Object({ namePattern: Type.String({ minLength: 1, maxLength: 300 }) }),
   needs: ['image'],
   validate: (check) => regexProblems(check.namePattern, 'i', '/namePattern'),

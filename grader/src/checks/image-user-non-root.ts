@@ -6,6 +6,7 @@ import { defineCheck } from './types.js';
 export const imageUserNonRoot = defineCheck({
   kind: 'image-user-non-root',
   description: "The image's configured USER resolves, through the image's own /etc/passwd, to a uid other than 0 (a name mapped to uid 0 is root).",
+  example: {},
   params: Type.Object({}),
   needs: ['image'],
   messages: {

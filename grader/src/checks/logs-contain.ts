@@ -6,6 +6,7 @@ import { defineCheck } from './types.js';
 export const logsContain = defineCheck({
   kind: 'logs-contain',
   description: "A container's logs (stdout and stderr) contain a text, or match a regular expression with `regex: true`; polled for up to `withinSeconds`. With `absent: true`, the logs must NOT contain it.",
+  example: { pattern: 'Serving on port 8080' },
   params: Type.Object({
     container: ContainerName,
     pattern: Type.String({ minLength: 1, maxLength: 500 }),

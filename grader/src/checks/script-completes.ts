@@ -5,6 +5,7 @@ import { defineCheck } from './types.js';
 export const scriptCompletes = defineCheck({
   kind: 'script-completes',
   description: "The student's script runs at least one docker command and ends on its own within the time limit (containers run detached), whatever its exit code.",
+  example: {},
   params: Type.Object({}),
   needs: ['script'],
   messages: {

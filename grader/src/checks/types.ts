@@ -2,6 +2,7 @@ import type { Static, TObject } from '@sinclair/typebox';
 import type { Lang } from '../i18n/lang.js';
 import type { CheckSpec, Lab } from '../spec/schema.js';
 import type { BuildFacts, ContainerFacts, HttpAnswer, ImageConfig, ImageFacts, ListeningSocket, ScriptFacts, StopFacts, VolumeFacts } from '../engine/facts.js';
+import type { ComposeFacts } from '../engine/compose.js';
 
 /**
  * What the workload and the actions before a step produced. A check or an action
@@ -20,11 +21,15 @@ export interface Facts {
   rebuild?: BuildFacts;
   /** How `docker stop` went (action `stop-container`). */
   stop?: StopFacts;
+  /** The Compose project: file, version, how `up -d --build` went (compose workloads). */
+  compose?: ComposeFacts;
+  /** Numbers the grader read from HTTP answers, by the name the action gave them (action `record-count`). */
+  counts?: Record<string, number>;
 }
 
 /** The facts a step can need; also what workloads provide and actions produce. */
 export type Need = keyof Facts;
-export const NEEDS: readonly Need[] = ['build', 'image', 'container', 'script', 'rebuild', 'stop'];
+export const NEEDS: readonly Need[] = ['build', 'image', 'container', 'script', 'rebuild', 'stop', 'compose', 'counts'];
 
 /** An HTTP request from the grader to a port published on the engine's host. */
 export interface HttpRequest {
@@ -36,7 +41,48 @@ export interface HttpRequest {
   until?: (answer: HttpAnswer) => boolean;
   /** Give up early when this says, after an answer that was not good, that waiting longer cannot help (e.g. the app listens on another port). */
   hopeless?: (last: HttpAnswer) => Promise<boolean>;
+  /** Extra request headers (e.g. Accept for a registry's manifests). */
+  headers?: Record<string, string>;
 }
+
+/** A network of the engine. */
+export interface NetworkFacts {
+  id: string;
+  name: string;
+  /** `bridge`, `host`, `null`, `overlay`, `macvlan`… */
+  driver: string;
+  internal: boolean;
+  labels: Record<string, string>;
+  /** Names of the containers attached to it. */
+  containers: string[];
+}
+
+/**
+ * What resolving a name from inside a container gave, observed with the grader's
+ * own probe in that container's network namespace (so with its /etc/hosts and
+ * resolver, whatever tools its image has).
+ */
+export type NameResolution =
+  | { outcome: 'resolved'; addresses: string[]; source: 'hosts' | 'dns' }
+  | { outcome: 'not-found'; detail: string }
+  | { outcome: 'not-running'; status: string }
+  | { outcome: 'probe-failed'; detail: string };
+
+/** An HTTP request sent from inside a container (same probe). */
+export interface InsideHttpRequest {
+  /** `http://api/`, `http://127.0.0.1:5000/v2/`. */
+  url: string;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export type InsideHttpAnswer =
+  | { outcome: 'answered'; status: number; body: string; headers: Record<string, string> }
+  | { outcome: 'name-not-found'; detail: string }
+  | { outcome: 'no-connection'; failure: 'refused' | 'timeout' | 'unreachable' | 'other'; detail: string }
+  | { outcome: 'not-running'; status: string }
+  | { outcome: 'probe-failed'; detail: string };
+
 
 /**
  * What a check may observe. Checks never talk to Docker themselves: they read
@@ -64,6 +110,14 @@ export interface CheckContext extends Facts {
   http(request: HttpRequest): Promise<HttpAnswer>;
   /** The TCP sockets a container listens on (read in its network namespace); null when they cannot be read. */
   listeningSockets(container: ContainerFacts): Promise<ListeningSocket[] | null>;
+  /** A network by name; null when it does not exist. */
+  findNetwork(name: string): Promise<NetworkFacts | null>;
+  /** Resolves a name from inside a container (hosts file, then its DNS), with the grader's probe. */
+  resolveFrom(container: ContainerFacts, name: string): Promise<NameResolution>;
+  /** Sends an HTTP GET from inside a container, with the grader's probe. */
+  httpFrom(container: ContainerFacts, request: InsideHttpRequest): Promise<InsideHttpAnswer>;
+  /** The local images of a repository, as `repository:tag` (e.g. `localhost:5000/mon-app` → `localhost:5000/mon-app:1.0`). */
+  localImageTags(repository: string): Promise<string[]>;
 }
 
 /**
@@ -91,6 +145,8 @@ export interface CheckKind<P extends TObject = TObject, M extends string = strin
   /** What the check observes; a function when it depends on the check's parameters. */
   needs: readonly Need[] | ((check: Static<P>) => readonly Need[]);
   description: string;
+  /** A typical use, the check's own fields only (id, kind and points are added): shown in the README, validated by a test. */
+  example?: Record<string, unknown>;
   /** Messages per language; `title` is the default title, others are for `expected` / `observed`. */
   messages: Messages<M | 'title'>;
   /** Extra validation the schema cannot express; returns problems, each with a JSON path relative to the check. */

@@ -6,6 +6,14 @@ export class EngineError extends Error {
   }
 }
 
+/** No sandbox engine can be made here (Docker Desktop, a remote engine, not Linux): the caller decides whether to go on without one. */
+export class SandboxUnavailableError extends EngineError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SandboxUnavailableError';
+  }
+}
+
 /** The engine cannot be reached at all (exit code 3). */
 export class NoEngineError extends Error {
   constructor(message: string) {

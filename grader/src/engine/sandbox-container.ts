@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } f
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { EngineError, isNotFound, messageOf, statusCodeOf } from './errors.js';
+import { EngineError, SandboxUnavailableError, isNotFound, messageOf, statusCodeOf } from './errors.js';
 import type { Runtime } from './runtime.js';
 
 /** The bounds of one sandbox: whatever runs inside shares them, whatever flags it passes to `docker run`. */
@@ -177,7 +177,7 @@ async function assertLocalEngine(host: Runtime): Promise<void> {
     desktop = /Docker Desktop/i.test(info.OperatingSystem ?? '');
   }
   if (remote || desktop || process.platform !== 'linux') {
-    throw new EngineError(
+    throw new SandboxUnavailableError(
       `sandboxes need a Docker engine running on this Linux machine (they share unix sockets with it), but ${host.description} ` +
         `${remote ? `is remote (${dockerHost})` : desktop ? 'is Docker Desktop (a VM)' : `runs on ${process.platform}`}. ` +
         'Grade on a Linux machine with its own engine, or with --sandbox off for trusted work only.',

@@ -33,6 +33,7 @@ export const RunSpec = Type.Object(
 
 export const imageWorkload = defineWorkload({
   kind: 'image',
+  example: { kind: 'image', dockerfile: 'Dockerfile', run: { ports: [8080], ready: { http: { port: 8080, path: '/' } } } },
   description: "Builds the submission's Dockerfile and, with `run`, starts one container from it with the lab's ports published on random host ports; waits until `run.ready.http` answers (any status), the container exits, or it is clear nothing will answer.",
   params: Type.Object({
     dockerfile: Type.Optional(RelativePath('Path of the Dockerfile, relative to the submission.', 'Dockerfile')),

@@ -34,6 +34,7 @@ export const NamedObjects = Type.Object(
 
 export const scriptWorkload = defineWorkload({
   kind: 'script',
+  example: { kind: 'script', script: 'commands.sh', timeoutSeconds: 45, objects: { containers: ['mon-serveur', 'ancien'] }, hostPorts: [8080], images: ['nginx:1.27'] },
   description: "Runs the student's script (default `commands.sh`) with bash from the submission folder, with a time limit, in a throw-away sandbox engine (or, with `--sandbox off`, on the engine itself with the grader's labels and limits added and the lab's named objects removed before and after).",
   params: Type.Object({
     script: Type.Optional(RelativePath('The script, relative to the submission.', 'commands.sh')),

@@ -56,6 +56,8 @@ export interface PreparedWorkload {
 export interface WorkloadKind<P extends TObject = TObject> {
   kind: string;
   description: string;
+  /** A typical workload (kind included): shown in the README, validated by a test. */
+  example?: Record<string, unknown>;
   /** The workload's own fields (`kind` is added by the spec schema). */
   params: P;
   /** Facts it can produce (a function when they depend on its fields), and operations it supports: spec validation refuses steps that need others. */
