@@ -83,7 +83,7 @@ describe('lab spec validation', () => {
   it('knows steps: actions between checks, each validated by its own schema', () => {
     const lab = parseLab(JSON.stringify(withSteps(
       { id: 'builds', kind: 'image-builds', points: 1 },
-      { id: 'edit', action: 'rebuild', edit: { file: 'app.py', append: '\n#\n' }, requires: ['builds'] },
+      { id: 'edit', action: 'rebuild', edit: { file: 'app.py', append: '\n# {run}\n' }, requires: ['builds'] },
       { id: 'cached', kind: 'build-cache-reused', points: 2, through: { keyword: 'RUN', contains: 'requirements' } },
       { id: 'stop', action: 'stop-container', timeoutSeconds: 5 },
       { id: 'stops', kind: 'container-stops', points: 1, maxSeconds: 3 },
@@ -103,13 +103,17 @@ describe('lab spec validation', () => {
     const messages = messagesOf(withSteps(
       { id: 'builds', kind: 'image-builds', points: 1 },
       { id: 'cached', kind: 'build-cache-reused', points: 2, through: { keyword: 'RUN', contains: 'x' } },
-      { id: 'edit', action: 'rebuild', edit: { file: 'app.py', append: '#' } },
+      { id: 'edit', action: 'rebuild', edit: { file: 'app.py', append: '# {run}' } },
     ));
     expect(messages).toEqual(['/steps/1 check kind "build-cache-reused" observes "rebuild", which a "image" workload does not produce and no earlier action does; action "edit" produces it: place this step after it']);
   });
 
+  it('refuses a rebuild whose edit would be the same at every grading (the layer cache would answer for it)', () => {
+    expect(messagesOf(withSteps({ id: 'b', kind: 'image-builds', points: 1 }, { id: 'e', action: 'rebuild', edit: { file: 'app.py', append: '\n# edited\n' } }))[0]).toMatch(/^\/steps\/1\/edit\/append must contain \{run\}/);
+  });
+
   it('refuses an action the workload cannot perform', () => {
-    const messages = messagesOf({ ...withSteps({ id: 'edit', action: 'rebuild', edit: { file: 'app.py', append: '#' } }), workload: { kind: 'script', objects: {} } });
+    const messages = messagesOf({ ...withSteps({ id: 'edit', action: 'rebuild', edit: { file: 'app.py', append: '# {run}' } }), workload: { kind: 'script', objects: {} } });
     expect(messages).toContain('/steps/0/action action "rebuild" needs a workload that can rebuild; a "script" workload cannot');
   });
 
@@ -124,7 +128,7 @@ describe('lab spec validation', () => {
     }
     expect(messagesOf({ ...structuredClone(minimal), workload: { kind: 'image', context: '../../../../', run: {} } })).toHaveLength(1);
     expect(messagesOf({ ...structuredClone(minimal), workload: { kind: 'script', script: '../x.sh', objects: {} }, steps: [{ id: 'a', kind: 'script-completes', points: 1 }] })).toHaveLength(1);
-    expect(messagesOf(withSteps({ id: 'b', kind: 'image-builds', points: 1 }, { id: 'e', action: 'rebuild', edit: { file: '../../etc/passwd', append: 'x' } }))).toHaveLength(1);
+    expect(messagesOf(withSteps({ id: 'b', kind: 'image-builds', points: 1 }, { id: 'e', action: 'rebuild', edit: { file: '../../etc/passwd', append: 'x {run}' } }))).toHaveLength(1);
     expect(() => parseLab(JSON.stringify({ ...structuredClone(minimal), workload: { kind: 'image', dockerfile: 'docker/app..Dockerfile', run: {} } }))).not.toThrow();
   });
 

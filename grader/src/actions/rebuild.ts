@@ -5,18 +5,20 @@ import { defineAction } from './types.js';
 export const rebuild = defineAction({
   action: 'rebuild',
   description: "Edits a file in a copy of the submission (the student's files are never touched) and builds the image again with the same builder and cache: checks after it observe the rebuild (e.g. `build-cache-reused`).",
-  example: { edit: { file: 'app.py', append: '\n# edited by the grader\n' } },
+  example: { edit: { file: 'app.py', append: '\n# edited by the grader {run}\n' } },
   params: Type.Object({
     edit: Type.Object(
       {
         file: RelativePath('The file to edit, relative to the submission.'),
-        append: Type.String({ minLength: 1, maxLength: 1000, description: 'Text appended to the file.' }),
+        append: Type.String({ minLength: 1, maxLength: 1000, description: 'Text appended to the file; it must hold {run}, replaced by a value unique to each grading.' }),
       },
       { additionalProperties: false },
     ),
   }),
   needs: ['build'],
   operations: ['rebuild'],
+  // Layer caches are shared between gradings: an edit made twice is found in the cache the second time.
+  validate: (step) => (step.edit.append.includes('{run}') ? [] : [{ path: '/edit/append', message: 'must contain {run} (replaced by a value unique to each grading): the same edit made by two gradings would hit the layer cache the second time and hide a cache mistake' }]),
   produces: ['rebuild'],
   titleData: (step) => ({ file: step.edit.file }),
   messages: {

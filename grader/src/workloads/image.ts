@@ -78,7 +78,7 @@ export const imageWorkload = defineWorkload({
           cpSync(ctx.submissionDir, copy, { recursive: true, verbatimSymlinks: true });
           const target = path.join(copy, edit.file);
           if (!existsSync(target)) return { missingFile: edit.file };
-          appendFileSync(target, edit.append);
+          appendFileSync(target, edit.append.replace(/\{run\}/g, `${runId}-${Date.now().toString(36)}`));
           ctx.progress(`rebuilding after editing ${edit.file}…`);
           return { build: await buildImage(buildRequest(copy, `${tag}-rebuild`, 'rebuild')) };
         } finally {
