@@ -11,6 +11,8 @@ export interface Variant {
   mistake: string;
   failed: string[];
   skipped: string[];
+  /** When the mistake is waiting itself (a hung script, a health that never turns): why its verdict takes long. */
+  waits?: string;
 }
 
 export function variantsOf(lab: string): Variant[] {

@@ -49,7 +49,9 @@ export const containerHealth = defineCheck({
     const seconds = check.withinSeconds ?? healthWindowSeconds(first.healthcheck, check.status);
     const expected = say('expected', { status: check.status, seconds });
     const started = Date.now();
-    const { value: state } = await pollUntil(() => container.state(), (s) => s.health === check.status || !s.running, seconds * 1000, { firstDelayMs: 250, maxDelayMs: 1000, signal: ctx.signal });
+    // A probe that cannot even run (126/127: not executable, not found, e.g. curl missing) will not pass later.
+    const probeCannotRun = (s: ContainerState) => check.status === 'healthy' && s.health === 'unhealthy' && s.healthLog.length > 0 && s.healthLog.slice(-2).every((p) => p.exitCode === 126 || p.exitCode === 127);
+    const { value: state } = await pollUntil(() => container.state(), (s) => s.health === check.status || !s.running || probeCannotRun(s), seconds * 1000, { firstDelayMs: 250, maxDelayMs: 1000, signal: ctx.signal });
     if (state.health !== check.status && !state.running) {
       const stopped = await notRunning(container, ctx.lang);
       if (stopped) return { passed: false, expected, observed: stopped };

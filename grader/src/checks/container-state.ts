@@ -52,7 +52,8 @@ export const containerState = defineCheck({
     const waitMs = Math.max((check.withinSeconds ?? 0) * 1000, (check.minUptimeSeconds ?? 0) * 1000 + 1000);
     const { value: state } = await pollUntil(
       () => container.state(),
-      (s) => good(s) || (check.status === 'running' && !s.running),
+      // Stopped for good (exited, created and never started, dead, not restarting): waiting longer changes nothing.
+      (s) => good(s) || (!s.running && !s.restarting),
       waitMs,
       { firstDelayMs: 100, maxDelayMs: 500 },
     );

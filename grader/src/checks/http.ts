@@ -47,6 +47,28 @@ async function containerPortFor(container: ContainerFacts, hostPort: number): Pr
   return null;
 }
 
+/**
+ * Whether a server keeps giving the same wrong answer: three identical answers
+ * over at least 1.5 s. An app still starting answers differently (refused, 503,
+ * then 200); a misconfigured one answers the same 404 forever, and waiting the
+ * whole window for it costs every wrong submission seconds.
+ */
+export function steadyAnswer(now: () => number = Date.now): (answer: Extract<HttpAnswer, { ok: true }>) => boolean {
+  let key = '';
+  let since = 0;
+  let count = 0;
+  return (answer) => {
+    const current = `${answer.status}\u0000${answer.body}`;
+    if (current !== key) {
+      key = current;
+      since = now();
+      count = 0;
+    }
+    count++;
+    return count >= 3 && now() - since >= 1500;
+  };
+}
+
 export const httpAnswers = defineCheck({
   kind: 'http',
   description: 'An HTTP request from the grader answers with a status and a body containing / matching given text; retried until `withinSeconds` passes, unless the engine shows nothing will ever answer (the container exited, listens on 127.0.0.1 only or on another port), which the report names.',
@@ -94,14 +116,15 @@ export const httpAnswers = defineCheck({
       if (good(answer)) return { passed: true, expected, observed: describeAnswer(answer, ctx, say) };
       return { passed: false, expected, observed: say('because', { observed: describeAnswer(answer, ctx, say), why: say('noContainer', { port: check.hostPort }) }) };
     }
+    const steady = steadyAnswer();
     const answer = await ctx.http({
       port: target.hostPort,
       path: check.path ?? '/',
       method: check.method ?? 'GET',
       withinMs: (check.withinSeconds ?? 5) * 1000,
       until: good,
-      // Only a silent port can be hopeless: a wrong answer may still become right.
-      ...(watch ? { hopeless: async (last: HttpAnswer) => !last.ok && watch.hopeless() } : {}),
+      // A silent port is hopeless when the engine shows why; a wrong answer, once the server has given it steadily.
+      hopeless: async (last: HttpAnswer) => (last.ok ? steady(last) : (watch?.hopeless() ?? false)),
     });
     const observed = describeAnswer(answer, ctx, say);
     if (good(answer)) return { passed: true, expected, observed };

@@ -31,7 +31,13 @@ export const logsContain = defineCheck({
     // Lines are cut at 4 KiB before matching: a pattern never runs over an unbounded line.
     const find = (logs: string) => logs.split('\n').map((line) => line.slice(0, 4096)).find((line) => (matcher ? matcher.test(line) : line.includes(check.pattern)));
     const within = (check.withinSeconds ?? (check.absent ? 0 : 5)) * 1000;
-    const { value: logs } = await pollUntil(() => container.logs(), (l) => find(l) !== undefined, within, { firstDelayMs: 100 });
+    // The state is read before the logs: a stopped container's logs are final, and waiting for more is pointless.
+    const read = async () => {
+      const running = (await container.state()).running;
+      return { running, logs: await container.logs() };
+    };
+    const { value } = await pollUntil(read, (r) => find(r.logs) !== undefined || !r.running, within, { firstDelayMs: 100, signal: ctx.signal });
+    const logs = value.logs;
     const line = find(logs);
     const observed = line !== undefined ? say('found', { line: line.trim().slice(0, 200) }) : describeLog(logs, ctx.lang);
     return { passed: check.absent ? line === undefined : line !== undefined, expected, observed };

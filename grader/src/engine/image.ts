@@ -91,21 +91,41 @@ export class EngineImage implements ImageFacts {
     return null;
   }
 
+  private filesystem: Promise<TarEntryInfo[]> | undefined;
+  private layerWalk: Promise<{ byLayer: Map<string, TarEntryInfo[]>; history: string[] }> | undefined;
+
+  /**
+   * An image's files never change: each walk (export for the final filesystem,
+   * save for the layers) is done once and every check filters what it found, so
+   * three checks on one image read it once.
+   */
   async findFiles(match: (entry: TarEntryInfo) => boolean, { scope, baseLayers = [] }: { scope: FileScope; baseLayers?: string[] }): Promise<FoundFile[]> {
-    return scope === 'image' ? this.findInFilesystem(match) : this.findInAddedLayers(match, baseLayers);
+    if (scope === 'image') {
+      this.filesystem ??= this.walkFilesystem();
+      this.filesystem.catch(() => (this.filesystem = undefined));
+      return (await this.filesystem).filter(match).map((e) => ({ path: e.path, type: e.type, size: e.size, layer: null, createdBy: null }));
+    }
+    this.layerWalk ??= this.walkLayers();
+    this.layerWalk.catch(() => (this.layerWalk = undefined));
+    const [{ byLayer, history }, config] = await Promise.all([this.layerWalk, this.config()]);
+    const out: FoundFile[] = [];
+    config.layers.forEach((digest, index) => {
+      if (baseLayers[index] === digest) return;
+      for (const e of (byLayer.get(digest) ?? []).filter(match)) out.push({ path: e.path, type: e.type, size: e.size, layer: index + 1, createdBy: history[index] ?? null });
+    });
+    return out;
   }
 
-  /** The final filesystem, as `docker export` of a pristine container flattens it (whiteouts applied). */
-  private async findInFilesystem(match: (entry: TarEntryInfo) => boolean): Promise<FoundFile[]> {
+  /** The final filesystem, as `docker export` of a pristine container flattens it (whiteouts applied); directories left out. */
+  private async walkFilesystem(): Promise<TarEntryInfo[]> {
     const id = await this.createProbe();
     try {
       const stream = await this.runtime.docker.getContainer(id).export();
-      const found: FoundFile[] = [];
+      const entries: TarEntryInfo[] = [];
       await walkTar(stream, (entry) => {
-        const absolute = { ...entry, path: `/${entry.path}` };
-        if (match(absolute)) found.push({ path: absolute.path, type: entry.type, size: entry.size, layer: null, createdBy: null });
+        if (entry.type !== 'directory') entries.push({ ...entry, path: `/${entry.path}` });
       });
-      return found;
+      return entries;
     } catch (error) {
       throw new EngineError(`could not read the filesystem of ${this.ref}: ${messageOf(error)}`, undefined, { cause: error });
     } finally {
@@ -114,15 +134,13 @@ export class EngineImage implements ImageFacts {
   }
 
   /**
-   * Every layer the Dockerfile added on top of its base (`baseLayers`: the base
-   * image's layer digests), read from `docker save`: a file created in one layer
-   * and deleted in a later one is hidden from the final filesystem, yet still
-   * shipped in the layer that created it.
+   * Every layer's entries (whiteouts and directories left out), by the layer's
+   * digest, read from `docker save`: a file created in one layer and deleted in a
+   * later one is hidden from the final filesystem, yet still shipped in the layer
+   * that created it. Callers keep the layers added on top of a base.
    */
-  private async findInAddedLayers(match: (entry: TarEntryInfo) => boolean, baseLayers: string[]): Promise<FoundFile[]> {
-    const config = await this.config();
-    const added = new Set(config.layers.filter((digest, index) => baseLayers[index] !== digest));
-    const perLayer = new Map<string, FoundFile[]>();
+  private async walkLayers(): Promise<{ byLayer: Map<string, TarEntryInfo[]>; history: string[] }> {
+    const byLayer = new Map<string, TarEntryInfo[]>();
     const smallFiles = new Map<string, Buffer>();
     let archive: NodeJS.ReadableStream;
     try {
@@ -138,15 +156,14 @@ export class EngineImage implements ImageFacts {
       }
       if (!/(^|\/)layer\.tar$|^blobs\/sha256\//.test(entry.path)) return;
       const digest = hashing(body);
-      const found: FoundFile[] = [];
+      const entries: TarEntryInfo[] = [];
       const inner = tarStream.extract();
       const parsed = new Promise<void>((resolve) => {
         inner.on('entry', (header, entryStream, next) => {
           const data = entryStream as unknown as Readable;
           const name = header.name.replace(/^\.?\/+/, '');
-          const base = path.posix.basename(name);
-          const info: TarEntryInfo = { path: `/${name}`, type: header.type === 'directory' ? 'directory' : header.type === 'symlink' ? 'symlink' : header.type === 'link' ? 'link' : header.type === 'file' || header.type === 'contiguous-file' ? 'file' : 'other', size: header.size ?? 0, linkTarget: header.linkname ?? null };
-          if (!base.startsWith('.wh.') && match(info)) found.push({ path: info.path, type: info.type, size: info.size, layer: null, createdBy: null });
+          const type: TarEntryInfo['type'] = header.type === 'directory' ? 'directory' : header.type === 'symlink' ? 'symlink' : header.type === 'link' ? 'link' : header.type === 'file' || header.type === 'contiguous-file' ? 'file' : 'other';
+          if (type !== 'directory' && !path.posix.basename(name).startsWith('.wh.')) entries.push({ path: `/${name}`, type, size: header.size ?? 0, linkTarget: header.linkname ?? null });
           data.on('end', () => next());
           data.resume();
         });
@@ -160,16 +177,9 @@ export class EngineImage implements ImageFacts {
         body.on('close', resolve);
       });
       await parsed;
-      const layer = digest();
-      if (found.length > 0) perLayer.set(layer, found);
+      byLayer.set(digest(), entries);
     });
-    const history = historyOf(smallFiles);
-    const out: FoundFile[] = [];
-    config.layers.forEach((digest, index) => {
-      if (!added.has(digest)) return;
-      for (const file of perLayer.get(digest) ?? []) out.push({ ...file, layer: index + 1, createdBy: history[index] ?? null });
-    });
-    return out;
+    return { byLayer, history: historyOf(smallFiles) };
   }
 
   private probeContainer(): Promise<string> {

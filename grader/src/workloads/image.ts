@@ -17,6 +17,7 @@ export const DEFAULT_LIMITS = { memoryMiB: 512, cpus: 1, pids: 256 };
 export const RunSpec = Type.Object(
   {
     ports: Type.Optional(Type.Array(Port, { description: 'Container ports published on random host ports.', default: [], maxItems: 20 })),
+    healthcheckIntervalSeconds: Type.Optional(Type.Number({ minimum: 0.5, maximum: 60, description: "Run the image's own HEALTHCHECK (same test, timeout, retries) at this interval, so health verdicts do not wait on the student's interval." })),
     env: Type.Optional(Type.Record(Type.String({ maxLength: 128 }), Type.String({ maxLength: 4096 }))),
     ready: Type.Optional(
       Type.Object(
@@ -101,10 +102,15 @@ export const imageWorkload = defineWorkload({
     const ports = run.ports ?? [];
     const name = `dockerlab-${lab.id}-${runId}`;
     let container: EngineContainer;
+    const own = run.healthcheckIntervalSeconds ? (await image.config()).healthcheck : null;
+    const healthcheck = own && run.healthcheckIntervalSeconds
+      ? { Healthcheck: { Test: own.test, Interval: Math.round(run.healthcheckIntervalSeconds * 1e9), Timeout: Math.round(own.timeoutSeconds * 1e9), Retries: own.retries, StartPeriod: Math.round(own.startPeriodSeconds * 1e9) } }
+      : {};
     try {
       const created = await runtime.docker.createContainer({
         name,
         Image: tag,
+        ...healthcheck,
         Labels: labels,
         Env: Object.entries(run.env ?? {}).map(([k, v]) => `${k}=${v}`),
         ExposedPorts: Object.fromEntries(ports.map((p) => [`${p}/tcp`, {}])),

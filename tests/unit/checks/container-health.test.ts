@@ -37,3 +37,15 @@ testCheckKind(containerStops as never, {
     { name: 'in French', lang: 'fr', check: { maxSeconds: 3 }, world: { stop: { durationMs: 10_000, exitCode: 137, killed: true, timeoutSeconds: 10 } }, observed: 'le moteur a dû le tuer (SIGKILL) au bout des 10 s' },
   ],
 });
+
+describe('waiting for health', () => {
+  it('stops at once when the probe cannot even run (exit 127), instead of waiting out the window', async () => {
+    const { fakeContext } = await import('../../helpers/check-tester.js');
+    const ctx = fakeContext({ container: { state: health('unhealthy', [{ exitCode: 127, output: 'curl: not found' }, { exitCode: 127, output: 'curl: not found' }]) } });
+    const started = Date.now();
+    const say = (id: string) => id;
+    const observation = await containerHealth.evaluate({ id: 'h', kind: 'container-health', points: 1, status: 'healthy', withinSeconds: 60 } as never, ctx, say as never);
+    expect(observation.passed).toBe(false);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});

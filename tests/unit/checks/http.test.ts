@@ -1,4 +1,4 @@
-import { httpAnswers, portClosed } from '../../../grader/src/checks/http.js';
+import { httpAnswers, portClosed, steadyAnswer } from '../../../grader/src/checks/http.js';
 import { EXITED, http200, httpStatus, refused, testCheckKind } from '../../helpers/check-tester.js';
 
 const published = (containerPort: number, hostPort: number) => ({ ports: { [`${containerPort}/tcp`]: [{ hostIp: '127.0.0.1', hostPort }] } });
@@ -38,4 +38,21 @@ testCheckKind(portClosed as never, {
     { name: 'nginx still answers on 80', check: { port: 80 }, world: { ...workload(published(80, 40002)), http: { 40002: http200('Welcome to nginx!') } }, observed: 'HTTP 200, body: Welcome to nginx!' },
     { name: 'in French', lang: 'fr', check: { hostPort: 8080 }, world: { http: { 8080: httpStatus(301) } }, observed: 'HTTP 301' },
   ],
+});
+
+describe('a steady wrong answer', () => {
+  it('is final after three identical answers over 1.5 s, not before, and a change starts over', () => {
+    let now = 0;
+    const steady = steadyAnswer(() => now);
+    const notFound = httpStatus(404, 'Not Found') as Extract<ReturnType<typeof httpStatus>, { ok: true }>;
+    expect(steady(notFound)).toBe(false);
+    now = 500;
+    expect(steady(notFound)).toBe(false);
+    now = 1000;
+    expect(steady(notFound)).toBe(false);
+    now = 1600;
+    expect(steady(notFound)).toBe(true);
+    now = 1700;
+    expect(steady(httpStatus(503, 'starting') as typeof notFound)).toBe(false);
+  });
 });
