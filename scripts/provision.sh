@@ -123,5 +123,24 @@ fi
 install_compose_v1
 install_cli_plugins
 
+# What only the test suite uses: Chromium for the class report's browser test,
+# socat to expose the engine on a tcp:// address, xmllint to validate JUnit files.
+install_test_tools() {
+  local missing=()
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v socat >/dev/null 2>&1 || missing+=(socat)
+  command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    log "the tests would use ${missing[*]}; install them to run every test (the tests that need them skip with a reason)"
+    return 0
+  fi
+  log "installing ${missing[*]} for the test suite (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
+    || { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
+}
+if [ "${1:-}" = "--for-tests" ]; then install_test_tools; fi
+
 [ -f grader/dist/cli.js ] || { log "building the grader (npm run build)"; npm run -s build; }
 node grader/dist/cli.js images --ensure

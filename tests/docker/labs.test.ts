@@ -3,7 +3,8 @@ import path from 'node:path';
 import { BaseImages } from '../../grader/src/engine/base-images.js';
 import { grade } from '../../grader/src/grade.js';
 import type { Result } from '../../grader/src/result.js';
-import { listLabIds } from '../../grader/src/spec/load.js';
+import { createHostRuntime } from '../../grader/src/engine/runtime.js';
+import { labsDir, listLabIds, loadLabFile } from '../../grader/src/spec/load.js';
 import { labelled, NOTHING_LABELLED, runtime } from '../helpers/engine.js';
 import { assembleSubmission, FIXTURES, removeDir, variantsOf } from '../helpers/submissions.js';
 
@@ -71,5 +72,28 @@ describe.each(LABS)('%s', (lab) => {
 
   afterAll(async () => {
     expect(await labelled()).toEqual(NOTHING_LABELLED);
+  });
+});
+
+/**
+ * The same grading with the other builder: GitHub's runners and Docker Desktop
+ * build with BuildKit, Debian's engine with the classic builder. Every image
+ * lab's references, and all of lab-05 (the lesson is the layer cache, read from
+ * each builder's own output), must give the same verdicts with the classic one.
+ */
+const classic = createHostRuntime({ builder: 'classic' });
+const classicImages = new BaseImages(classic);
+const IMAGE_LABS = LABS.filter((lab) => loadLabFile(path.join(labsDir(), lab, 'lab.json')).workload.kind === 'image');
+describe.each(IMAGE_LABS)('%s with the classic builder', (lab) => {
+  const variants = variantsOf(lab).filter((v) => lab === 'lab-05' || (v.failed.length === 0 && v.skipped.length === 0));
+  it.each(variants.map((v) => [v.name, v] as const))('%s', async (_name, variant) => {
+    const dir = assembleSubmission(lab, variant.name);
+    try {
+      const result = await grade({ lab, submission: dir, lang: 'en', runtime: classic, baseImages: classicImages, logsDir: null });
+      const by = statuses(result);
+      expect({ failed: by.failed, skipped: by.skipped, error: by.error }).toEqual({ failed: [...variant.failed].sort(), skipped: [...variant.skipped].sort(), error: [] });
+    } finally {
+      removeDir(dir);
+    }
   });
 });

@@ -6,8 +6,9 @@ import { execa } from 'execa';
 
 /**
  * Grades lab-03's reference solution several times with warm caches and, in the
- * same run, times the raw docker CLI doing the same work; prints both medians
- * and, last, `grader/raw ratio: N`.
+ * same run, times the raw docker CLI doing the same work with the same builder
+ * (the machine's default `docker build`; set DOCKERLAB_BUILDER and DOCKER_BUILDKIT
+ * together to compare another); prints both medians and, last, `grader/raw ratio: N`.
  */
 const ROOT = packageRoot();
 const CLI = path.join(ROOT, 'grader/dist/cli.js');
@@ -17,7 +18,7 @@ const RAW = String.raw`
 set -euo pipefail
 dir=$1; name=bench-raw-$$; tag=bench-raw:$$
 trap 'docker rm -f "$name" >/dev/null 2>&1 || true' EXIT
-DOCKER_BUILDKIT=0 docker build -q 2>/dev/null --label dockerlab=1 -t "$tag" "$dir" >/dev/null
+docker build -q 2>/dev/null --label dockerlab=1 -t "$tag" "$dir" >/dev/null
 docker run -d --name "$name" --label dockerlab=1 -m 512m --cpus 1 --pids-limit 256 -p 127.0.0.1::8080 "$tag" >/dev/null
 port=$(docker port "$name" 8080/tcp | head -n1 | sed 's/.*://')
 until curl -fsS "http://127.0.0.1:$port/" 2>/dev/null | grep ok >/dev/null; do sleep 0.05; done
