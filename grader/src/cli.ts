@@ -128,13 +128,16 @@ async function main(argv: string[]): Promise<number> {
   const { grade } = await import('./grade.js');
   const { exitCodeFor } = await import('./result.js');
   const controller = new AbortController();
-  const signals = installSignals(controller, () => 'Objects of this run may be left: `npm run grade -- --cleanup` removes them (the next grading also sweeps them).');
+  const { newRunId } = await import('./engine/labels.js');
+  const runId = newRunId();
+  const signals = installSignals(controller, () => `What this run created may be left: its sandbox, containers, images, networks and volumes carry the label dockerlab.run=${runId} (docker ps -a --filter label=dockerlab.run=${runId}). \`npm run grade -- --cleanup\` removes them (the next grading also sweeps them).`);
   const result = await grade({
     lab: /^lab-\d{2}$/.test(labArg) ? labArg : resolve(here, labArg),
     ...(labsDir ? { labsDir } : {}),
     ...(values.submission ? { submission: resolve(here, values.submission) } : {}),
     ...(lang ? { lang } : {}),
     runtime,
+    runId,
     // In CI the work graded is someone else's: a sandbox or nothing.
     sandbox: (values.sandbox as 'auto' | 'required' | 'off' | undefined) ?? (process.env.CI === 'true' || process.env.GITHUB_ACTIONS === 'true' ? 'required' : 'auto'),
     signal: controller.signal,

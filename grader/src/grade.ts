@@ -48,6 +48,8 @@ export interface GradeOptions {
   onAction?: (action: ActionResult) => void;
   /** Where full build/script logs go; null for nowhere. Default: .dockerlab/logs of the repository. */
   logsDir?: string | null;
+  /** The label `dockerlab.run` of everything this grading creates; default: a fresh one. The CLI picks it so that a second Ctrl-C can name what is left. */
+  runId?: string;
 }
 
 const DEADLINE_CEILING_SECONDS = 1800;
@@ -96,7 +98,7 @@ export async function grade(options: GradeOptions): Promise<Result> {
   await engineAnswers;
   progress('engine answers');
 
-  const runId = newRunId();
+  const runId = options.runId ?? newRunId();
   const labels = runLabels(runId, lab.id);
   const deadlineSeconds = Math.min(lab.timeoutSeconds ?? 600, DEADLINE_CEILING_SECONDS);
   const controller = new AbortController();

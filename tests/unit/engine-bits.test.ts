@@ -34,7 +34,7 @@ describe('bounded output', () => {
     expect(tail.total).toBe(10_003);
     expect(tail.truncated).toBe(true);
   });
-  it('demuxes stdout and stderr frames with docker-modem, keeping their order and a byte cap', async () => {
+  it('demuxes stdout and stderr frames, keeping their order and a byte cap (thousands of frames without recursion)', async () => {
     const modem = new Docker({ socketPath: '/nonexistent' }).modem;
     const out = await demuxedTail(modem, Buffer.concat([frame(1, 'a\n'), frame(2, 'b\n'), frame(1, 'c\n')]), 1024);
     expect(out.text()).toBe('a\nb\nc\n');

@@ -1,5 +1,6 @@
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
+import { FrameDemuxer } from './sandbox-exec.js';
 
 /** Keeps only the last `limit` bytes written, and counts everything: output of any size costs bounded memory. */
 export class TailBuffer {
@@ -34,20 +35,20 @@ export class TailBuffer {
 
 /**
  * Splits the engine's multiplexed stdout/stderr stream (non-TTY containers and
- * execs) with docker-modem's own demuxer, keeping the last `maxBytes` of the
- * combined output; a TTY stream (no frame headers) passes through as it is.
+ * execs) frame by frame, keeping the last `maxBytes` of the combined output; a
+ * TTY stream (no frame headers) passes through as it is. Not docker-modem's
+ * demuxStream: it recurses twice per frame and copies the rest of the buffer at
+ * each one, so 5,000 log lines read at once overflowed the stack after using GBs.
  */
-export async function demuxedTail(modem: Docker['modem'], source: NodeJS.ReadableStream | Buffer, maxBytes: number, { multiplexed = true }: { multiplexed?: boolean } = {}): Promise<TailBuffer> {
+export async function demuxedTail(_modem: Docker['modem'], source: NodeJS.ReadableStream | Buffer, maxBytes: number, { multiplexed = true }: { multiplexed?: boolean } = {}): Promise<TailBuffer> {
   const tail = new TailBuffer(maxBytes);
   const stream = Buffer.isBuffer(source) ? Readable.from([source]) : source;
-  const sink = new PassThrough();
-  sink.on('data', (chunk: Buffer) => tail.push(chunk));
+  const demux = new FrameDemuxer((payload) => tail.push(payload));
   await new Promise<void>((resolve, reject) => {
     stream.on('end', resolve);
     stream.on('close', resolve);
     stream.on('error', reject);
-    if (multiplexed) modem.demuxStream(stream, sink, sink);
-    else stream.on('data', (chunk: Buffer) => tail.push(chunk));
+    stream.on('data', (chunk: Buffer) => (multiplexed ? demux.push(chunk) : tail.push(chunk)));
   });
   return tail;
 }

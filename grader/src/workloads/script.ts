@@ -81,7 +81,14 @@ type RunOutcome = { facts: Omit<ScriptFacts, 'script' | 'timeoutSeconds'>; logFi
 
 /** Inside a sandbox: the engine is the sandbox's own, empty and thrown away after, so nothing needs labels or removing. */
 async function runInSandbox(ctx: WorkloadContext, sandbox: NonNullable<WorkloadContext['sandbox']>, scriptName: string, lfCopy: string | null, timeoutSeconds: number): Promise<RunOutcome> {
-  const shim = readFileSync(path.join(writeDockerShim({ realDocker: '/usr/bin/docker' }), 'docker'));
+  // Written to a temp folder only to be read back: removed at once (one folder per grading was left in /tmp).
+  const shimDir = writeDockerShim({ realDocker: '/usr/bin/docker' });
+  let shim: Buffer;
+  try {
+    shim = readFileSync(path.join(shimDir, 'docker'));
+  } finally {
+    rmSync(shimDir, { recursive: true, force: true });
+  }
   const setup = [
     `mkdir -p ${SANDBOX_TOOLS}`,
     `printf %s ${shellQuote(shim.toString('base64'))} | base64 -d > ${SANDBOX_TOOLS}/docker`,
@@ -97,7 +104,7 @@ async function runInSandbox(ctx: WorkloadContext, sandbox: NonNullable<WorkloadC
   const started = Date.now();
   const result = await sandbox.exec(['bash', target], {
     cwd: ctx.submissionDirInEngine,
-    env: { PATH: `${SANDBOX_TOOLS}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: '/root', LANG: 'C.UTF-8', DOCKERLAB_CALLS: `${SANDBOX_TOOLS}/calls.log` },
+    env: { PATH: `${SANDBOX_TOOLS}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: '/home/dockerlab', LANG: 'C.UTF-8', DOCKERLAB_CALLS: `${SANDBOX_TOOLS}/calls.log` },
     timeoutMs: timeoutSeconds * 1000,
     maxOutputBytes: OUTPUT_TAIL_BYTES,
     signal: ctx.signal,
