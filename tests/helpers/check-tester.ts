@@ -4,11 +4,13 @@
  * engine), plus specs the kind must refuse. Real-engine fixtures stay for whole labs.
  */
 import { Ajv } from 'ajv';
-import type { CheckContext, CheckKind, Facts } from '../../grader/src/checks/types.js';
+import type { CheckContext, CheckKind, Facts, HttpRequest, InsideHttpAnswer, NameResolution, NetworkFacts } from '../../grader/src/checks/types.js';
+import type { ComposeFacts } from '../../grader/src/engine/compose.js';
 import type { BuildFacts, ContainerFacts, ContainerState, ExecResult, FoundFile, HttpAnswer, ImageConfig, ImageFacts, ListeningSocket, ProcessInfo, ScriptFacts, StopFacts, VolumeFacts } from '../../grader/src/engine/facts.js';
 import { titleOf } from '../../grader/src/titles.js';
 import { format, LANGS, type Lang } from '../../grader/src/i18n/lang.js';
-import { checkSchema } from '../../grader/src/spec/schema.js';
+import { actionSchema, checkSchema } from '../../grader/src/spec/schema.js';
+import type { ActionContext, ActionKind, WorkloadOperations } from '../../grader/src/actions/types.js';
 
 export interface FakeContainer {
   /** One state, or a sequence returned call after call (the last one repeats): polling checks see things change. */
@@ -47,6 +49,18 @@ export interface FakeWorld {
   /** Answers by host port: one answer, or a sequence (the last one repeats). */
   http?: Record<number, HttpAnswer | HttpAnswer[]>;
   submissionDirInEngine?: string;
+  /** Answers by request, before `http` (e.g. by path or by request header). */
+  httpHandler?: (request: HttpRequest) => HttpAnswer | undefined;
+  /** Networks by name. */
+  networks?: Record<string, Partial<NetworkFacts>>;
+  /** Names resolved from inside a container: container name → host name → result (default: not found). */
+  resolve?: Record<string, Record<string, NameResolution>>;
+  /** HTTP from inside a container: container name → url → answer or sequence (default: name not found). */
+  insideHttp?: Record<string, Record<string, InsideHttpAnswer | InsideHttpAnswer[]>>;
+  /** Local image tags, `repository:tag`. */
+  localImages?: string[];
+  compose?: Partial<ComposeFacts>;
+  counts?: Record<string, number>;
 }
 
 export interface CheckCase {
@@ -143,7 +157,10 @@ export function fakeContext(world: FakeWorld, lang: Lang = 'en'): CheckContext {
     ...(workload ? { container: workload } : {}),
     ...(world.script ? { script: { script: 'commands.sh', exitCode: 0, timedOut: false, timeoutSeconds: 60, durationMs: 1200, output: '', outputBytes: 0, dockerCalls: ['docker run -d nginx'], ...world.script } } : {}),
     ...(world.stop ? { stop: { container: 'c', timeoutSeconds: 6, durationMs: 400, exitCode: 0, killed: false, stopSignal: 'SIGTERM', ...world.stop } } : {}),
+    ...(world.compose ? { compose: composeFacts(world.compose) } : {}),
+    ...(world.counts ? { counts: world.counts } : {}),
   };
+  const insideCalls = new Map<string, number>();
   return {
     ...facts,
     lang,
@@ -167,6 +184,8 @@ export function fakeContext(world: FakeWorld, lang: Lang = 'en'): CheckContext {
       return c ? { id: 'sha256:base', user: '', env: {}, workdir: '', labels: {}, exposedPorts: [], cmd: null, entrypoint: null, healthcheck: null, stopSignal: null, sizeBytes: 1, repoTags: [ref], layers: ['sha256:base1'], ...c } : null;
     },
     async http(request) {
+      const handled = world.httpHandler?.(request);
+      if (handled) return handled;
       // The real session polls until `until` or `hopeless`; the fake walks its sequence the same way, without waiting.
       const given = world.http?.[request.port];
       const list = given === undefined ? [refused] : Array.isArray(given) ? given : [given];
@@ -183,6 +202,34 @@ export function fakeContext(world: FakeWorld, lang: Lang = 'en'): CheckContext {
     async listeningSockets(container) {
       return (container as { sockets?: ListeningSocket[] | null }).sockets ?? null;
     },
+    async findNetwork(name) {
+      const n = world.networks?.[name];
+      return n ? { id: `net-${name}`, name, driver: 'bridge', internal: false, labels: {}, containers: [], ...n } : null;
+    },
+    async resolveFrom(container, name) {
+      const state = await container.state();
+      if (!state.running) return { outcome: 'not-running', status: state.status };
+      return world.resolve?.[container.name]?.[name] ?? { outcome: 'not-found', detail: `** server can't find ${name}: NXDOMAIN` };
+    },
+    async httpFrom(container, request) {
+      const state = await container.state();
+      if (!state.running) return { outcome: 'not-running', status: state.status };
+      const key = `${container.name} ${request.url}`;
+      const i = insideCalls.get(key) ?? 0;
+      insideCalls.set(key, i + 1);
+      return sequence(world.insideHttp?.[container.name]?.[request.url], i) ?? { outcome: 'name-not-found', detail: `bad address '${new URL(request.url).hostname}'` };
+    },
+    async localImageTags(repository) {
+      return (world.localImages ?? []).filter((t) => t.slice(0, t.lastIndexOf(':')) === repository).sort();
+    },
+  };
+}
+
+function composeFacts(partial: Partial<ComposeFacts>): ComposeFacts {
+  return {
+    file: 'compose.yaml', ignored: [], version: 'v2', versionText: '2.26.1', project: 'dltest', services: ['web', 'app', 'cache'], logFile: null,
+    up: { ok: true, exitCode: 0, timedOut: false, output: '', durationMs: 4200, problem: null },
+    ...partial,
   };
 }
 
@@ -238,6 +285,52 @@ export function testCheckKind(kind: CheckKind, cases: { passing: CheckCase[]; fa
     it('has every message in French and English, and French titles read as French', () => {
       expect(Object.keys(kind.messages.fr).sort()).toEqual(Object.keys(kind.messages.en).sort());
       expect(LANGS.every((l) => typeof kind.messages[l].title === 'string')).toBe(true);
+    });
+  });
+}
+
+export interface ActionCase {
+  name: string;
+  /** The action's own fields (id and action are added). */
+  step: Record<string, unknown>;
+  world: FakeWorld;
+  /** The workload operations the fake workload supports. */
+  operations?: Partial<WorkloadOperations>;
+  lang?: Lang;
+  /** What the outcome's message must match (string: contains). */
+  message?: RegExp | string;
+  /** Facts the action must produce (compared with toEqual). */
+  facts?: Partial<Facts>;
+}
+
+/** Like testCheckKind, for actions: `done` cases must be done, `failed` cases must fail; every message in both languages. */
+export function testActionKind(kind: ActionKind, cases: { done: ActionCase[]; failed: ActionCase[] }): void {
+  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+  const validate = ajv.compile(actionSchema(kind.action, kind.params));
+  describe(`action ${kind.action}`, () => {
+    const run = async (c: ActionCase, status: 'done' | 'failed') => {
+      const step = { id: 'case', action: kind.action, ...c.step };
+      expect({ valid: validate(step), errors: validate.errors ?? null }).toEqual({ valid: true, errors: null });
+      const lang = c.lang ?? 'en';
+      const say = (id: string, data?: Record<string, unknown>) => format(kind.messages[lang][id] ?? `!missing message ${id}!`, data);
+      const notFaked = async (): Promise<never> => {
+        throw new Error('engine operation not faked');
+      };
+      const ctx: ActionContext = { ...fakeContext(c.world, lang), progress: () => undefined, engine: { removeContainer: notFaked, runContainer: notFaked, stopContainer: notFaked }, operations: c.operations ?? {} };
+      const outcome = await kind.perform(step as never, ctx, say as never);
+      expect({ status: outcome.status, message: outcome.message }).toEqual({ status, message: outcome.message });
+      expect(outcome.message).not.toMatch(/\{\w+\}|!missing message|undefined|\[object Object\]/);
+      if (c.message !== undefined && !matches(outcome.message, c.message)) throw new Error(`message does not match ${String(c.message)}:\n${outcome.message}`);
+      if (c.facts !== undefined) expect(outcome.status === 'done' ? (outcome.facts ?? {}) : {}).toEqual(c.facts);
+    };
+    describe('done', () => {
+      it.each(cases.done.map((c) => [c.name, c] as const))('%s', async (_n, c) => run(c, 'done'));
+    });
+    describe('failed', () => {
+      it.each(cases.failed.map((c) => [c.name, c] as const))('%s', async (_n, c) => run(c, 'failed'));
+    });
+    it('has every message in French and English', () => {
+      expect(Object.keys(kind.messages.fr).sort()).toEqual(Object.keys(kind.messages.en).sort());
     });
   });
 }
