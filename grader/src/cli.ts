@@ -21,6 +21,7 @@ Options:
   --sandbox MODE          script and compose labs run in a throw-away sandbox engine: required (default in CI),
                           auto (default: without one, saying so, where none can be made, e.g. Docker Desktop), off (trusted work)
   --builder auto|classic|buildkit   which builder builds images (default: the machine's; env DOCKERLAB_BUILDER)
+  --compose auto|v1|v2    which Compose runs compose labs (default: v2 when present, else v1; env DOCKERLAB_COMPOSE)
   --labs-dir DIR          the labs folder (default: the one shipped with the grader)
   --quiet                 no progress lines on stderr
   -h, --help              this text
@@ -65,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
         lang: { type: 'string' },
         sandbox: { type: 'string' },
         builder: { type: 'string' },
+        compose: { type: 'string' },
         'labs-dir': { type: 'string' },
         list: { type: 'boolean' },
         validate: { type: 'boolean' },
@@ -87,6 +89,7 @@ async function main(argv: string[]): Promise<number> {
   if (values.lang !== undefined && !isLang(values.lang)) return usage(`--lang must be fr or en, not "${values.lang}"`);
   if (values.sandbox !== undefined && !['auto', 'required', 'off'].includes(values.sandbox)) return usage(`--sandbox must be auto, required or off, not "${values.sandbox}"`);
   if (values.builder !== undefined && !['auto', 'classic', 'buildkit'].includes(values.builder)) return usage(`--builder must be auto, classic or buildkit, not "${values.builder}"`);
+  if (values.compose !== undefined && !['auto', 'v1', 'v2'].includes(values.compose)) return usage(`--compose must be v1, v2 or auto, not "${values.compose}"`);
   if (values.format !== undefined && values.format !== 'json' && values.format !== 'terminal') return usage(`unknown --format "${values.format}"; known formats: json, terminal (or use --reporter)`);
   const lang = values.lang as Lang | undefined;
   // `npm run` moves to the package root; relative paths mean what they meant where the user typed them.
@@ -138,6 +141,7 @@ async function main(argv: string[]): Promise<number> {
     ...(lang ? { lang } : {}),
     runtime,
     runId,
+    ...(values.compose ? { compose: values.compose as 'v1' | 'v2' | 'auto' } : {}),
     // In CI the work graded is someone else's: a sandbox or nothing.
     sandbox: (values.sandbox as 'auto' | 'required' | 'off' | undefined) ?? (process.env.CI === 'true' || process.env.GITHUB_ACTIONS === 'true' ? 'required' : 'auto'),
     signal: controller.signal,

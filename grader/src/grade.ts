@@ -48,6 +48,8 @@ export interface GradeOptions {
   onAction?: (action: ActionResult) => void;
   /** Where full build/script logs go; null for nowhere. Default: .dockerlab/logs of the repository. */
   logsDir?: string | null;
+  /** The Compose version for compose labs; default: DOCKERLAB_COMPOSE, else v2 when present, else v1. */
+  compose?: 'v1' | 'v2' | 'auto';
   /** The label `dockerlab.run` of everything this grading creates; default: a fresh one. The CLI picks it so that a second Ctrl-C can name what is left. */
   runId?: string;
 }
@@ -92,8 +94,8 @@ export async function grade(options: GradeOptions): Promise<Result> {
   const lang = chooseLang(options.lang, lab);
   const say = sayIn(lang);
   const workload = workloadKind(lab.workload.kind)!;
-  const deliverable = workload.deliverable(lab.workload as never);
-  const ungradable = existsSync(path.join(submissionDir, deliverable)) ? null : { reason: say('missingDeliverable', { file: deliverable, folder: submissionDir }) };
+  const deliverables = ([] as string[]).concat(workload.deliverable(lab.workload as never));
+  const ungradable = deliverables.some((file) => existsSync(path.join(submissionDir, file))) ? null : { reason: say('missingDeliverable', { file: deliverables.join(' / '), folder: submissionDir }) };
   progress(`lab ${lab.id} loaded`);
   await engineAnswers;
   progress('engine answers');
@@ -182,6 +184,7 @@ export async function grade(options: GradeOptions): Promise<Result> {
       signal,
       logsDir: options.logsDir === undefined ? fromRoot('.dockerlab', 'logs') : options.logsDir,
       ensureImages,
+      ...(options.compose ? { compose: options.compose } : {}),
       observe: { http: (request) => session.http(request), listeningSockets: (container) => session.listeningSockets(container) },
     };
     prepared = await workload.prepare(lab.workload as never, workloadContext);
@@ -281,7 +284,7 @@ interface StepRun {
 }
 
 /** Which facts come from which action, so a step that needs one names the action that did not happen. */
-const FACT_SKIP: Partial<Record<Need, MessageId>> = { rebuild: 'skippedRebuild', stop: 'skippedStop', build: 'skippedBuild', image: 'skippedBuild', container: 'skippedContainer', script: 'skippedScript' };
+const FACT_SKIP: Partial<Record<Need, MessageId>> = { rebuild: 'skippedRebuild', stop: 'skippedStop', build: 'skippedBuild', image: 'skippedBuild', container: 'skippedContainer', script: 'skippedScript', compose: 'skippedCompose', counts: 'skippedCounts' };
 
 async function runSteps(lab: Lab, run: StepRun): Promise<void> {
   const { lang, say, facts, prepared } = run;

@@ -71,7 +71,7 @@ describe.each(LABS)('%s', (lab) => {
   });
 
   afterAll(async () => {
-    expect(await labelled()).toEqual(NOTHING_LABELLED);
+    expect(await labelled(lab)).toEqual(NOTHING_LABELLED);
   });
 });
 

@@ -1,12 +1,16 @@
-import { LABEL } from '../../grader/src/engine/labels.js';
+import { LAB_LABEL, LABEL } from '../../grader/src/engine/labels.js';
 import { createHostRuntime } from '../../grader/src/engine/runtime.js';
 
 /** The engine the docker tests run against: the one the environment names. */
 export const runtime = createHostRuntime();
 
-/** Everything carrying the grader's label (or testcontainers'), by kind: the suite asserts it is empty after each file. */
-export async function labelled(): Promise<{ containers: string[]; images: string[]; networks: string[]; volumes: string[] }> {
-  const [ours, theirs] = await Promise.all([LABEL, 'org.testcontainers'].map((label) => labelledWith(label)));
+/**
+ * Everything carrying the grader's label (or testcontainers'), by kind: the suite
+ * asserts it is empty after each file. With `lab`, only that lab's objects, so a
+ * developer's other gradings on the same engine do not make it fail.
+ */
+export async function labelled(lab?: string): Promise<{ containers: string[]; images: string[]; networks: string[]; volumes: string[] }> {
+  const [ours, theirs] = await Promise.all([lab ? `${LAB_LABEL}=${lab}` : LABEL, 'org.testcontainers'].map((label) => labelledWith(label)));
   return {
     containers: [...ours!.containers, ...theirs!.containers],
     images: ours!.images,

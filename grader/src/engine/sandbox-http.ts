@@ -19,7 +19,7 @@ class TunnelError extends Error {
  * Same contract as requestOnce (engine/http.ts): no keep-alive, a total time limit
  * for the whole exchange, a cap on the body bytes kept.
  */
-export function requestThroughForwarder(socketPath: string, { port, path, method = 'GET', timeoutMs = 3000, maxBodyBytes = MAX_BODY_BYTES, signal }: HostHttpRequest): Promise<HttpAnswer> {
+export function requestThroughForwarder(socketPath: string, { port, path, method = 'GET', headers = {}, timeoutMs = 3000, maxBodyBytes = MAX_BODY_BYTES, signal }: HostHttpRequest): Promise<HttpAnswer> {
   return new Promise((resolve) => {
     let settled = false;
     let tunnel: net.Socket | undefined;
@@ -48,7 +48,7 @@ export function requestThroughForwarder(socketPath: string, { port, path, method
       {
         path,
         method,
-        headers: { 'User-Agent': 'dockerlab-grader', Host: `localhost:${port}`, Connection: 'close' },
+        headers: { 'User-Agent': 'dockerlab-grader', ...headers, Host: `localhost:${port}`, Connection: 'close' },
         createConnection: (_options: unknown, ready: (error: Error | null, socket?: net.Socket) => void) => {
           openTunnel(socketPath, port).then(
             (socket) => {

@@ -69,8 +69,8 @@ export const composeWorkload = defineWorkload({
   isolation: 'sandbox',
   images: (w) => w.images ?? [],
   hostPorts: (w) => w.hostPorts ?? [],
-  // Any of four names will do: the compose-up check says which were looked for.
-  deliverable: (w) => w.directory ?? '.',
+  // Any of four names will do, as compose itself chooses.
+  deliverable: (w) => COMPOSE_FILE_NAMES.map((name) => path.posix.join(w.directory ?? '.', name)),
   async prepare(workload, ctx): Promise<PreparedWorkload> {
     const note = (id: NoteId, data?: Record<string, unknown>) => format(NOTES[ctx.lang][id], data);
     const dir = workload.directory ?? '.';
@@ -182,7 +182,7 @@ export const composeWorkload = defineWorkload({
 
 /** The Compose version asked for: the grading's option when the grader passes one, else DOCKERLAB_COMPOSE, else auto. */
 function composeChoiceOf(ctx: WorkloadContext): ComposeChoice {
-  const given = (ctx as WorkloadContext & { compose?: string }).compose ?? process.env.DOCKERLAB_COMPOSE;
+  const given = ctx.compose ?? process.env.DOCKERLAB_COMPOSE;
   if (given === undefined || given.trim() === '') return 'auto';
   const choice = composeChoiceFrom(given);
   if (!choice) throw new UsageError(`DOCKERLAB_COMPOSE / --compose is "${given}": give v1 (docker-compose), v2 (docker compose) or auto`);

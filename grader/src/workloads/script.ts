@@ -28,6 +28,7 @@ export const NamedObjects = Type.Object(
     containers: Type.Optional(Type.Array(DockerName, { default: [], maxItems: 50 })),
     networks: Type.Optional(Type.Array(DockerName, { default: [], maxItems: 50 })),
     volumes: Type.Optional(Type.Array(DockerName, { default: [], maxItems: 50 })),
+    images: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9._/:-]*$', maxLength: 256 }), { default: [], maxItems: 20, description: 'Repositories whose local images (every tag) the task makes, e.g. "localhost:5000/mon-app": removed before and after without a sandbox.' })),
   },
   { additionalProperties: false },
 );
@@ -132,20 +133,21 @@ async function runInSandbox(ctx: WorkloadContext, sandbox: NonNullable<WorkloadC
  * after, and one grading of the lab runs at a time on this machine (the task
  * names fixed containers and host ports).
  */
-async function runOnEngine(ctx: WorkloadContext, workload: { objects: { containers?: string[]; networks?: string[]; volumes?: string[] }; hostPorts?: number[]; limits?: { memoryMiB?: number; cpus?: number; pids?: number } }, scriptPath: string, lfCopy: string | null, timeoutSeconds: number, notes: string[]): Promise<RunOutcome> {
+async function runOnEngine(ctx: WorkloadContext, workload: { objects: { containers?: string[]; networks?: string[]; volumes?: string[]; images?: string[] }; hostPorts?: number[]; limits?: { memoryMiB?: number; cpus?: number; pids?: number } }, scriptPath: string, lfCopy: string | null, timeoutSeconds: number, notes: string[]): Promise<RunOutcome> {
   const objects = { containers: workload.objects.containers ?? [], networks: workload.objects.networks ?? [], volumes: workload.objects.volumes ?? [] };
   const limits = { ...DEFAULT_LIMITS, ...workload.limits };
   const release = await acquireLock(ctx.lab.id, { onWait: (owner) => ctx.progress(`waiting for ${owner}, which is grading ${ctx.lab.id} on this engine…`) });
+  const removeAll = async () => [...(await removeNamed(ctx.runtime, objects)), ...(await removeRepositories(ctx.runtime, workload.objects.images ?? []))];
   const finish = async () => {
     try {
-      const gone = await removeNamed(ctx.runtime, objects);
+      const gone = await removeAll();
       return gone.length ? [ctx.say('removedAfter', { list: gone.join(', ') })] : [];
     } finally {
       release();
     }
   };
   try {
-    const gone = await removeNamed(ctx.runtime, objects);
+    const gone = await removeAll();
     if (gone.length) notes.push(ctx.say('removedBefore', { list: gone.join(', ') }));
     for (const port of workload.hostPorts ?? []) await requireFreeHostPort(ctx.runtime, port);
     notes.push(ctx.say('scriptLimits', { memory: limits.memoryMiB, cpus: limits.cpus, pids: limits.pids }));
@@ -247,6 +249,21 @@ function humanBytes(n: number): string {
   if (n >= 1024 * 1024 * 1024) return `${(n / 1024 / 1024 / 1024).toFixed(1)} GiB`;
   if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
   return `${Math.round(n / 1024)} KiB`;
+}
+
+/** Every local image of the named repositories (the docker CLI's `reference` filter), e.g. what a lab tells the student to tag and push. */
+async function removeRepositories(runtime: Runtime, repositories: string[]): Promise<string[]> {
+  const gone: string[] = [];
+  for (const repository of repositories) {
+    const images = await runtime.docker.listImages({ filters: JSON.stringify({ reference: [repository] }) });
+    for (const image of images) {
+      const tags = (image.RepoTags ?? []).filter((t) => t.startsWith(`${repository}:`));
+      for (const tag of tags) {
+        await runtime.docker.getImage(tag).remove({ noprune: false }).then(() => gone.push(`image ${tag}`), () => undefined);
+      }
+    }
+  }
+  return gone;
 }
 
 /** A host port the task names must be free, or the student's `-p` would fail for reasons that are not theirs. */

@@ -30,6 +30,8 @@ export interface WorkloadContext {
   readonly signal: AbortSignal;
   /** Where full build/script logs go; null: nowhere. */
   readonly logsDir: string | null;
+  /** The Compose version asked for (--compose); undefined: DOCKERLAB_COMPOSE, else the machine's. */
+  readonly compose?: 'v1' | 'v2' | 'auto';
   /** Makes base images available on the workload's engine (pulled, stood in, or loaded into the sandbox). */
   ensureImages(refs: string[]): Promise<{ alpineStandIns: [string, string][] }>;
   /** The observation helpers (sockets, HTTP) of this grading, for readiness diagnoses. */
@@ -69,8 +71,8 @@ export interface WorkloadKind<P extends TObject = TObject> {
   images(workload: Static<P> & WorkloadSpec): string[];
   /** Host ports the task names (they must be free, and reachable from the grader). */
   hostPorts(workload: Static<P> & WorkloadSpec): number[];
-  /** The deliverable without which nothing can be graded (for "not gradable" reports), relative to the submission. */
-  deliverable(workload: Static<P> & WorkloadSpec): string;
+  /** The deliverable without which nothing can be graded (for "not gradable" reports), relative to the submission; a list when any of several names will do. */
+  deliverable(workload: Static<P> & WorkloadSpec): string | string[];
   prepare(workload: Static<P> & WorkloadSpec, ctx: WorkloadContext): Promise<PreparedWorkload>;
 }
 
