@@ -166,6 +166,8 @@ export async function grade(options: GradeOptions): Promise<Result> {
         return { alpineStandIns: [] };
       };
       notes.push(say('sandboxed', { memory: limits.memoryMiB, cpus: limits.cpus, pids: limits.pids, lifetime: limits.lifetimeSeconds }));
+      if (sandbox.profile !== 'rootless') notes.push(say('sandboxRootful', { profile: sandbox.profile }));
+      if (!sandbox.firewall.applied) notes.push(say('sandboxNoFirewall', { reason: sandbox.firewall.reason }));
     } else if (workload.isolation === 'sandbox' && sandboxMode === 'off') {
       notes.push(say('sandboxOff'));
     }

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { runtime } from './engine.js';
 
 /** Docker objects on the host engine, by kind: ids (and names, so a hostile name can be searched for). */
@@ -105,5 +105,7 @@ export function runnerCommands(log: string): RunnerCommand[] {
 
 /** Entries of a folder whose names start with `prefix`. */
 export function entriesStartingWith(dir: string, prefix: string): string[] {
+  // A fresh clone has no .dockerlab/logs until a grading writes one.
+  if (!existsSync(dir)) return [];
   return readdirSync(dir).filter((entry) => entry.startsWith(prefix));
 }

@@ -4,9 +4,11 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { externalBases, instructionForParseError, instructionOfStep, parseDockerfile, stageOfStep, type Instruction, type ParsedDockerfile } from '../dockerfile/parse.js';
 import { normalizeImageRef } from '../lib/image-ref.js';
+import { BuildJournal, ClassicStepRecorder, engineIdOf } from './build-journal.js';
 import { BuildOutputParser, type OutputStep, type ParsedBuildOutput } from './build-output.js';
 import { EngineError, UsageError, isNotFound, messageOf, statusCodeOf } from './errors.js';
 import type { BuildFacts, BuildFailure } from './facts.js';
+import { OWNER_LABEL, RUN_LABEL, currentOwner } from './labels.js';
 import type { Builder, Runtime } from './runtime.js';
 
 export interface BuildRequest {
@@ -82,8 +84,10 @@ export async function buildImage(request: BuildRequest): Promise<BuildFacts> {
   const output = run.output;
   const { steps, failure } = describeBuild(output, parsed);
   const common = { ...withNotes, steps, outputTail: run.tail, outputBytes: run.bytes, logFile: run.logFile };
+  if (run.stopped) await removeWhatTheBuildLeft(request, output, run.startedAt);
+  // What the build left is dealt with (or is the layer cache): nothing for a sweep to do.
+  run.journal?.close();
   if (run.stopped) {
-    await removeWhatTheBuildLeft(request, output, run.startedAt);
     const last = lastStartedStep(output);
     const where = last ? failureAt(last, output.builder, parsed, steps) : {};
     const reason = run.stopped === 'time-limit' ? `time limit of ${Math.round(request.timeoutMs / 1000)} s reached` : 'the grading was interrupted';
@@ -205,6 +209,8 @@ interface RunOutcome {
   bytes: number;
   logFile: string | null;
   startedAt: number;
+  /** Classic builds: the crash-safe record of what the build made, closed by buildImage once it is dealt with. */
+  journal: BuildJournal | null;
 }
 
 async function runDockerBuild(request: BuildRequest, builder: Builder, dockerfilePath: string, contextPath: string): Promise<RunOutcome> {
@@ -216,15 +222,25 @@ async function runDockerBuild(request: BuildRequest, builder: Builder, dockerfil
       : ['buildx', 'build', '--progress=plain', '--load', '-f', dockerfilePath, '-t', request.tag, ...limits.args, ...labels, contextPath];
   const env = { ...request.runtime.cliEnv, DOCKER_BUILDKIT: builder === 'classic' ? '0' : '1' };
   const parser = new BuildOutputParser(builder);
-  parser.onStep = (step) => request.progress(`step ${step.order}: ${step.instruction.length > 120 ? `${step.instruction.slice(0, 120)}…` : step.instruction}`);
-  const sink = new OutputSink(request.logFile);
   const startedAt = Date.now();
+  // A grader killed with -9 cannot remove what a classic build made: the next grading reads this and does.
+  const journal =
+    builder === 'classic'
+      ? BuildJournal.open({ runId: request.labels[RUN_LABEL] ?? 'unlabelled', owner: request.labels[OWNER_LABEL] ?? currentOwner(), tag: request.tag, engine: await engineIdOf(request.runtime), startedAt })
+      : null;
+  const recorder = journal ? new ClassicStepRecorder(journal) : null;
+  parser.onStep = (step) => {
+    recorder?.onStep(step);
+    request.progress(`step ${step.order}: ${step.instruction.length > 120 ? `${step.instruction.slice(0, 120)}…` : step.instruction}`);
+  };
+  const sink = new OutputSink(request.logFile);
   let stopped: RunOutcome['stopped'] = null;
   let exitCode: number | null;
   try {
     exitCode = await new Promise<number | null>((resolve, reject) => {
       // Its own process group: with BuildKit the docker CLI runs the buildx plugin as a child, and both must go.
       const child = spawn('docker', args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      if (child.pid) journal?.recordClient(child.pid);
       const stop = (why: 'time-limit' | 'interrupted') => {
         stopped ??= why;
         try {
@@ -241,8 +257,12 @@ async function runDockerBuild(request: BuildRequest, builder: Builder, dockerfil
         child[name].on('data', (chunk: Buffer) => {
           sink.write(chunk);
           parser.write(decoder.write(chunk), name);
+          recorder?.update();
         });
-        child[name].on('end', () => parser.write(decoder.end(), name));
+        child[name].on('end', () => {
+          parser.write(decoder.end(), name);
+          recorder?.update();
+        });
       }
       child.on('error', (error) => {
         clearTimeout(timer);
@@ -255,11 +275,17 @@ async function runDockerBuild(request: BuildRequest, builder: Builder, dockerfil
         resolve(code);
       });
     });
+  } catch (error) {
+    // The docker CLI could not run: nothing was built.
+    journal?.close();
+    throw error;
   } finally {
     limits.release();
     sink.close();
   }
-  return { exitCode, stopped, output: parser.end(), tail: sink.tail(), bytes: sink.bytes, logFile: sink.file, startedAt };
+  const output = parser.end();
+  recorder?.update();
+  return { exitCode, stopped, output, tail: sink.tail(), bytes: sink.bytes, logFile: sink.file, startedAt, journal };
 }
 
 /** Keeps the tail of the output in memory and its head (then its tail) in the log file. */

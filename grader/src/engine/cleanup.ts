@@ -1,6 +1,8 @@
+import { sweepDeadBuildJournals } from './build-journal.js';
 import { isNotFound, messageOf } from './errors.js';
 import { LABEL, OWNER_LABEL, RUN_LABEL, ownerIsDead } from './labels.js';
 import type { Runtime } from './runtime.js';
+import { sweepDeadFirewallRules } from './sandbox-firewall.js';
 
 export interface Removed {
   containers: string[];
@@ -57,7 +59,18 @@ export async function removeLabelled(runtime: Runtime, runId?: string): Promise<
     if (runId && isCache(image.RepoTags)) continue;
     await attempt(image.RepoTags?.[0] ?? image.Id.slice(7, 19), () => d.getImage(image.Id).remove({ force: true, noprune: !!runId }), removed.images);
   }
+  if (!runId) {
+    addJournalSweep(removed, await sweepDeadBuildJournals(runtime));
+    // The rules of the sandbox networks just removed, and of dead runs.
+    removed.problems.push(...(await sweepDeadFirewallRules()).problems);
+  }
   return removed;
+}
+
+/** Unlabelled images of classic builds whose grader was killed, found through their journals (build-journal.ts). */
+function addJournalSweep(into: Removed, swept: { images: string[]; problems: string[] }): void {
+  into.images.push(...swept.images);
+  into.problems.push(...swept.problems);
 }
 
 /** The run ids of labelled objects on this engine whose owner (a grader process) is dead. */
@@ -94,6 +107,10 @@ export async function sweepDeadRuns(runtime: Runtime): Promise<Removed> {
     const removed = await removeLabelled(runtime, run);
     for (const key of ['containers', 'images', 'networks', 'volumes', 'problems'] as const) total[key].push(...removed[key]);
   }
+  // After the labelled ones: a killed build's tagged last image goes first, then what it made under it.
+  addJournalSweep(total, await sweepDeadBuildJournals(runtime));
+  // Rules of a killed grader's sandbox network (sandbox-firewall.ts): tagged with its owner, like its objects.
+  total.problems.push(...(await sweepDeadFirewallRules()).problems);
   return total;
 }
 

@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { EngineError, SandboxUnavailableError, isNotFound, messageOf, statusCodeOf } from './errors.js';
+import { OWNER_LABEL, RUN_LABEL, currentOwner } from './labels.js';
 import type { Runtime } from './runtime.js';
+import { applySandboxFirewall, removeSandboxFirewallRules, type SandboxFirewall } from './sandbox-firewall.js';
 
 /** The bounds of one sandbox: whatever runs inside shares them, whatever flags it passes to `docker run`. */
 export interface SandboxLimits {
@@ -99,6 +101,8 @@ export interface StartedSandbox {
   readonly httpSocket: string;
   /** A FIFO: a token written there ends the command started with it (see sandbox-init.sh). */
   readonly killFifo: string;
+  /** The host firewall rules of its network (what the sandbox cannot reach on the host), or why there are none: reports should say so then. */
+  readonly firewall: SandboxFirewall;
   readonly inner: Docker;
   dispose(): Promise<void>;
 }
@@ -125,7 +129,7 @@ export async function startSandboxContainer(options: StartSandboxOptions): Promi
   const hostDir = mkdtempSync(path.join(os.tmpdir(), HOST_DIR_PREFIX));
   const cleanup = new Cleanup(host, hostDir);
   try {
-    await host.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: options.labels, CheckDuplicate: true } as Docker.NetworkCreateOptions).catch((error: unknown) => {
+    const network = await host.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: options.labels, CheckDuplicate: true } as Docker.NetworkCreateOptions).catch((error: unknown) => {
       throw new EngineError(
         statusCodeOf(error) === 409
           ? `a network named ${name} already exists: another sandbox of this run is open, or a killed run left it (npm run grade -- --cleanup removes it)`
@@ -133,6 +137,9 @@ export async function startSandboxContainer(options: StartSandboxOptions): Promi
       );
     });
     cleanup.network = name;
+    // Before any container joins the network: the host's services on all addresses and the cloud's metadata endpoint.
+    cleanup.firewall = await firewallFor(network, options.labels[RUN_LABEL] ?? name, options.labels[OWNER_LABEL] ?? currentOwner());
+    if (!cleanup.firewall.applied) options.progress?.(`the sandbox's network has no firewall rules (${cleanup.firewall.reason}): what the host serves on all its addresses is reachable from it`);
     const known = options.profile ?? workingProfile.get(host);
     const candidates = known ? [known] : SANDBOX_PROFILES;
     const failures: string[] = [];
@@ -273,9 +280,19 @@ async function startWithProfile(options: StartSandboxOptions, profile: SandboxPr
     dockerSocket,
     httpSocket: path.join(attemptDir, 'http.sock'),
     killFifo: path.join(attemptDir, 'kill'),
+    firewall: cleanup.firewall ?? { applied: false, reason: 'not set up' },
     inner,
     dispose: () => (disposing ??= cleanup.run()),
   };
+}
+
+async function firewallFor(network: Docker.Network, runId: string, owner: string): Promise<SandboxFirewall> {
+  try {
+    const info = (await network.inspect()) as { Id: string; IPAM?: { Config?: { Subnet?: string }[] }; Options?: Record<string, string> };
+    return await applySandboxFirewall({ id: info.Id, bridgeName: info.Options?.['com.docker.network.bridge.name'], subnet: info.IPAM?.Config?.[0]?.Subnet ?? null }, runId, owner);
+  } catch (error) {
+    return { applied: false, reason: `the sandbox network could not be inspected: ${messageOf(error)}` };
+  }
 }
 
 async function waitForEngine({ inner, container, statusFile, timeoutMs, signal }: { inner: Docker; container: Docker.Container; statusFile: string; timeoutMs: number; signal?: AbortSignal }): Promise<void> {
@@ -337,6 +354,7 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
 class Cleanup {
   container?: Docker.Container;
   network?: string;
+  firewall?: SandboxFirewall;
 
   constructor(private readonly host: Runtime, private readonly hostDir: string) {}
 
@@ -362,7 +380,11 @@ class Cleanup {
 
   async run(): Promise<void> {
     const problems: string[] = [];
-    await this.removeContainer().catch((error: unknown) => problems.push(messageOf(error)));
+    let containerGone = true;
+    await this.removeContainer().catch((error: unknown) => {
+      containerGone = false;
+      problems.push(messageOf(error));
+    });
     if (this.network) {
       const network = this.host.docker.getNetwork(this.network);
       for (let attempt = 0; ; attempt++) {
@@ -380,6 +402,13 @@ class Cleanup {
         }
       }
       this.network = undefined;
+    }
+    // Only once the container is gone: until then, the rules are what keeps it from the host.
+    const firewall = this.firewall;
+    if (firewall?.applied && containerGone) {
+      const removed = await removeSandboxFirewallRules((rule) => rule.runId === firewall.runId && rule.bridge === firewall.bridge);
+      problems.push(...removed.problems);
+      this.firewall = undefined;
     }
     rmSync(this.hostDir, { recursive: true, force: true });
     if (problems.length > 0) throw new EngineError(`${problems.join('; ')} (npm run grade -- --cleanup removes what is left)`);

@@ -5,6 +5,7 @@ import { EngineError, UsageError, messageOf } from './errors.js';
 import type { Runtime } from './runtime.js';
 import { SANDBOX_UID, startSandboxContainer, engineOf, innerDockerHost, type SandboxLimits, type SandboxProfileName, type StartedSandbox } from './sandbox-container.js';
 import { execInContainer, type SandboxExecResult } from './sandbox-exec.js';
+import type { SandboxFirewall } from './sandbox-firewall.js';
 import { requestThroughForwarder } from './sandbox-http.js';
 import { ensureSandboxImage } from './sandbox-image.js';
 import { ensureSeededImage, hostImageIds, loadImages } from './sandbox-seed.js';
@@ -69,6 +70,8 @@ export interface Sandbox {
   readonly name: string;
   /** How the inner engine runs (see SandboxProfileName); reports should say so when it is not `rootless`. */
   readonly profile: SandboxProfileName;
+  /** The firewall rules keeping the sandbox's network away from the host's services, or why there are none. */
+  readonly firewall: SandboxFirewall;
   /**
    * The inner engine: its docker client and CLI environment, `http()` reaching
    * 127.0.0.1:PORT inside the sandbox (as the student's `curl localhost:PORT`),
@@ -181,6 +184,7 @@ function sandboxOf(started: StartedSandbox): Sandbox {
     containerId: started.containerId,
     name: started.name,
     profile: started.profile,
+    firewall: started.firewall,
     runtime,
     async exec(argv, options = {}) {
       if (argv.length === 0) throw new UsageError('sandbox.exec needs a command');
