@@ -207,7 +207,9 @@ describe.each(BUILDERS)('with the %s builder', (builder) => {
 
   it('a RUN printing 1 GB: a normal verdict, the output bounded in memory and in the log file', async () => {
     const dir = project({ Dockerfile: `FROM debian:bookworm-slim\nRUN yes ${run}-${builder} | head -c 1000000000\nRUN echo "after the flood"\n` });
-    let peak = process.memoryUsage().rss;
+    // What the build adds to this process: in a full run, jest itself already holds a few hundred MiB.
+    const before = process.memoryUsage().rss;
+    let peak = before;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
     const started = Date.now();
     let facts: BuildFacts;
@@ -217,7 +219,7 @@ describe.each(BUILDERS)('with the %s builder', (builder) => {
       clearInterval(sampler);
     }
     // eslint-disable-next-line no-console
-    console.log(`${builder}: 1 GB RUN built in ${Date.now() - started} ms, ${facts.outputBytes} bytes of output, peak RSS of the test process ${Math.round(peak / 2 ** 20)} MiB`);
+    console.log(`${builder}: 1 GB RUN built in ${Date.now() - started} ms, ${facts.outputBytes} bytes of output, peak RSS of the test process ${Math.round(peak / 2 ** 20)} MiB (+${Math.round((peak - before) / 2 ** 20)} MiB)`);
     expect(facts.ok).toBe(true);
     expect(facts.steps.map((s) => s.line)).toEqual([2, 3]);
     expect(facts.outputTail.length).toBeLessThanOrEqual(64 * 1024);
@@ -225,7 +227,8 @@ describe.each(BUILDERS)('with the %s builder', (builder) => {
     // BuildKit clips a step's log itself; the classic builder passes all of it on.
     if (builder === 'classic') expect(facts.outputBytes).toBeGreaterThan(1_000_000_000);
     expect(statSync(facts.logFile!).size).toBeLessThanOrEqual(LOG_FILE_HEAD_BYTES + 64 * 1024 + 200);
-    expect(peak).toBeLessThan(300 * 2 ** 20);
+    // The grader's own bound is 300 MB in all (the CLI's RSS is measured in hostile.test.ts); here, the growth.
+    expect(peak - before).toBeLessThan(150 * 2 ** 20);
   });
 
   it('a build stopped by its time limit leaves no image, no intermediate image and no container', async () => {

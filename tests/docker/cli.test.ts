@@ -81,7 +81,7 @@ describe('the grade command', () => {
   it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('removes what it created when it gets %s in the middle of a run (exit %d)', async (signal, code) => {
     const child = spawn('node', [CLI, 'lab-03', '--submission', reference, '--quiet'], { cwd: ROOT, stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-    const { met } = await pollUntil(async () => (await labelled()).containers.length, (n) => n > 0, 60_000);
+    const { met } = await pollUntil(async () => (await labelled('lab-03')).containers.length, (n) => n > 0, 60_000);
     expect(met).toBe(true);
     child.kill(signal);
     expect(await exited).toBe(code);
@@ -91,7 +91,7 @@ describe('the grade command', () => {
   it('after kill -9 of the grader, the next grading removes what the dead run left, and never what a live run owns', async () => {
     const child = spawn('node', [CLI, 'lab-03', '--submission', reference, '--quiet'], { cwd: ROOT, stdio: 'ignore' });
     const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-    const { met } = await pollUntil(async () => (await labelled()).containers.length, (n) => n > 0, 60_000);
+    const { met } = await pollUntil(async () => (await labelled('lab-03')).containers.length, (n) => n > 0, 60_000);
     expect(met).toBe(true);
     child.kill('SIGKILL');
     await exited;

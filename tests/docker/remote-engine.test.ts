@@ -18,12 +18,18 @@ import { assembleSubmission, removeDir, ROOT } from '../helpers/submissions.js';
 const PORT = 23750;
 const CLI = path.join(ROOT, 'grader/dist/cli.js');
 
-/** The engine's bridge address on this machine: the IPAM gateway, or (Debian's 20.10 leaves it out) docker0's address. */
+/**
+ * The engine's bridge address on this machine: the IPAM gateway, or (Debian's
+ * 20.10 leaves it out) docker0's address — read with `ip`, since Node lists only
+ * interfaces that are up and running, and docker0 is down while no container
+ * uses the default bridge.
+ */
 async function bridgeAddress(): Promise<string> {
   const network = (await runtime.docker.getNetwork('bridge').inspect()) as { IPAM?: { Config?: { Gateway?: string }[] } };
   const gateway = network.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
-  const docker0 = os.networkInterfaces().docker0?.find((a) => a.family === 'IPv4')?.address;
-  const address = gateway ?? docker0;
+  const listed = os.networkInterfaces().docker0?.find((a) => a.family === 'IPv4')?.address;
+  const fromIp = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(spawnSync('ip', ['-4', '-o', 'addr', 'show', 'docker0'], { encoding: 'utf8' }).stdout ?? '')?.[1];
+  const address = gateway ?? listed ?? fromIp;
   if (!address) throw new Error('the engine\'s "bridge" network has no gateway and there is no docker0 interface: cannot expose the engine on a non-loopback address');
   return address;
 }
