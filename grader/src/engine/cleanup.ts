@@ -117,17 +117,19 @@ export async function sweepDeadRuns(runtime: Runtime): Promise<Removed> {
 /** Removes named objects the task tells the student to create (they carry no label of ours when made by hand). */
 export async function removeNamed(runtime: Runtime, objects: { containers: string[]; networks: string[]; volumes: string[] }): Promise<string[]> {
   const d = runtime.docker;
-  const gone: string[] = [];
-  await Promise.all(
+  // Removed in parallel, reported in the order the lab names them.
+  const containers = await Promise.all(
     objects.containers.map(async (name) => {
       try {
         await d.getContainer(name).remove({ force: true, v: true });
-        gone.push(`container ${name}`);
+        return `container ${name}`;
       } catch (error) {
         if (!isNotFound(error)) throw error;
+        return null;
       }
     }),
   );
+  const gone: string[] = containers.filter((c): c is string => c !== null);
   for (const name of objects.networks) {
     try {
       const network = d.getNetwork(name);

@@ -73,6 +73,8 @@ export const scriptWorkload = defineWorkload({
       notes.push(ctx.say('scriptFailed', { script: scriptName, code: script.exitCode ?? '?', tail }));
     }
     if (script.outputBytes > OUTPUT_TAIL_BYTES) notes.push(ctx.say('scriptOutputCut', { script: scriptName, size: humanBytes(script.outputBytes) }));
+    const unreachable = imagesThatCouldNotBePulled(script.output);
+    if (unreachable.length > 0) notes.push(ctx.say('imageNotPulled', { images: unreachable.join(', '), provided: (workload.images ?? []).join(', ') || '-' }));
     if ((script.timedOut || script.exitCode !== 0) && run.logFile) notes.push(ctx.say('fullLog', { file: run.logFile }));
     return { facts: { script }, unavailable: {}, notes, operations: {}, finish: run.finish };
   },
@@ -243,6 +245,14 @@ function boundedLog(file: string): { write(chunk: Buffer | string): void; end():
       stream.end();
     },
   };
+}
+
+/** Images the script's docker run/pull could not get: no registry answered (offline machines) or it does not exist. */
+export function imagesThatCouldNotBePulled(output: string): string[] {
+  const out = new Set<string>();
+  for (const match of output.matchAll(/Unable to find image '([^']+)' locally[\s\S]{0,800}?(?:Error response from daemon|docker: Error)[^\n]*(?:pull|dial tcp|lookup|manifest unknown|not found|denied)/g)) out.add(match[1]!);
+  for (const match of output.matchAll(/Error response from daemon: (?:pull access denied for|manifest for) ([^\s,]+)/g)) out.add(match[1]!);
+  return [...out];
 }
 
 function humanBytes(n: number): string {
