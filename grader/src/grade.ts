@@ -16,6 +16,7 @@ import { EngineSession } from './engine/session.js';
 import { langFromLocale, pick, type Lang } from './i18n/lang.js';
 import { sayIn, type MessageId } from './i18n/messages.js';
 import { fromRoot } from './paths.js';
+import { showDifference } from './report/sanitize.js';
 import { score, type ActionResult, type CheckResult, type Result } from './result.js';
 import { labsDir as defaultLabsDir, loadLabFile, preloadValidators } from './spec/load.js';
 import { isCheck, type ActionSpec, type CheckSpec, type Lab, type StepSpec } from './spec/schema.js';
@@ -335,12 +336,14 @@ async function runSteps(lab: Lab, run: StepRun): Promise<void> {
         const checkSay = sayFor(checkKindDef.messages, lang);
         const observation = await checkKindDef.evaluate(step as never, ctx as CheckContext, checkSay);
         if (run.signal.aborted) throw new Stopped();
-        const message = observation.passed ? observation.observed : `${say('expected')}: ${observation.expected}\n${say('observed')}: ${observation.observed}`;
+        // A failure whose two sides would print alike (a colour code, a trailing space) shows the difference.
+        const [expected, observed] = observation.passed ? [observation.expected, observation.observed] : showDifference(observation.expected, observation.observed);
+        const message = observation.passed ? observed : `${say('expected')}: ${expected}\n${say('observed')}: ${observed}`;
         record({
           status: observation.passed ? 'passed' : 'failed',
           message,
-          expected: observation.expected,
-          observed: observation.observed,
+          expected,
+          observed,
           durationMs: Date.now() - started,
           ...(observation.location && !observation.passed ? { location: observation.location } : {}),
         });

@@ -531,6 +531,9 @@ describe('script labs: a hostile commands.sh in the sandbox', () => {
     const hung = await row<Graded>('setsid-child-hung');
     contained(hung);
     expect(statusOf(hung.result)).toEqual({ completes: 'failed' });
+    // bash's DEBUG trap told which line it was stuck on: the last `sleep 90`, not the docker run before it.
+    expect(hung.result.checks[0]!.observed).toContain('Line 6 of commands.sh, `sleep 90`, never returned (it is not a docker command).');
+    expect(hung.result.checks[0]!.location).toEqual({ file: 'commands.sh', line: 6 });
     expect(hung.seconds).toBeLessThan(8 + 8);
     evidence['setsid'] = { scriptSeconds: ran, returnsSeconds: child.seconds, hungSeconds: hung.seconds, limitSeconds: 8, left: child.left.length + hung.left.length };
   });

@@ -2,7 +2,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { writeDockerShim } from '../../grader/src/workloads/docker-shim.js';
+import { LINE_TRACKER, hungLine, writeDockerShim } from '../../grader/src/workloads/docker-shim.js';
+import { spawnSync } from 'node:child_process';
 
 /** The shim is bash: run it for real against a fake client that prints the arguments it receives. */
 describe('docker shim', () => {
@@ -58,5 +59,42 @@ describe('docker shim', () => {
     expect(run('stop', 'ancien')).toEqual(['stop', 'ancien']);
     expect(run('ps', '-a', '--filter', 'name=run')).toEqual(['ps', '-a', '--filter', 'name=run']);
     expect(run('exec', 'x', 'docker', 'run')).toEqual(['exec', 'x', 'docker', 'run']);
+  });
+});
+
+/** The line tracker is bash too: run a script that hangs under it, for real, and read which line it wrote. */
+describe('the line tracker (BASH_ENV)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'line-tracker-'));
+    writeFileSync(path.join(dir, 'bash-env'), LINE_TRACKER);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const hang = (script: string) => {
+    writeFileSync(path.join(dir, 'script.sh'), script);
+    rmSync(path.join(dir, 'line'), { force: true });
+    const ran = spawnSync('timeout', ['-s', 'KILL', '1', 'bash', path.join(dir, 'script.sh')], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', BASH_ENV: path.join(dir, 'bash-env'), DOCKERLAB_LINE: path.join(dir, 'line') },
+    });
+    return { line: hungLine(readFileSync(path.join(dir, 'line'), 'utf8'), script), output: ran.stdout + ran.stderr };
+  };
+
+  it('names the line a script is stuck on, inside a function too', () => {
+    expect(hang('echo start\nwait_for_it() {\n  echo waiting\n  sleep 30\n}\nwait_for_it\necho never\n').line).toEqual({ line: 4, text: 'sleep 30' });
+  });
+  it('stays out of a `set -x` trace, keeps $? and does not trace nested scripts', () => {
+    const { line, output } = hang('set -x\nfalse || echo "status $?"\nbash -c \'echo "nested:${BASH_ENV:-none}"\'\nsleep 30\n');
+    expect(line).toEqual({ line: 4, text: 'sleep 30' });
+    expect(output).toContain('status 1');
+    expect(output).toContain('nested:none');
+    expect(output).not.toContain('printf');
+    expect(output).not.toContain('LINENO');
+  });
+  it('ignores a recorded line that is not a line of the script', () => {
+    expect(hungLine('12', 'one\ntwo\n')).toBeNull();
+    expect(hungLine('x', 'one\n')).toBeNull();
+    expect(hungLine('0', 'one\n')).toBeNull();
+    expect(hungLine('1', `${'a'.repeat(200)}\r\n`)).toEqual({ line: 1, text: `${'a'.repeat(120)}…` });
   });
 });

@@ -9,6 +9,7 @@ import {
   oneLine,
   plainText,
   safeText,
+  showDifference,
   stringifyJson,
   truncateUtf8,
   utf8Length,
@@ -138,5 +139,25 @@ describe('XML, Markdown and size', () => {
       expect(text.startsWith(cut)).toBe(true);
       expect(cut).not.toContain('\ufffd');
     }
+  });
+});
+
+describe('showDifference', () => {
+  it('shows an escape code that would make both sides print alike', () => {
+    const [expected, observed] = showDifference('MODE=production', 'MODE=production\x1b[0m');
+    expect(expected).toBe('"MODE=production"');
+    expect(observed).toBe('"MODE=production\\u001b[0m"');
+    expect(safeText(observed)).toBe(observed);
+  });
+  it('shows a trailing space, a zero-width space and a no-break space', () => {
+    expect(showDifference('production', 'production ')).toEqual(['"production"', '"production "']);
+    expect(showDifference('production', 'produc\u200btion')[1]).toBe('"produc\\u200btion"');
+    expect(showDifference('a b', 'a\u00a0b')[1]).toBe('"a\\u00a0b"');
+    expect(showDifference('abc', 'a\u202ebc')[1]).toBe('"a\\u202ebc"');
+  });
+  it('leaves texts that differ visibly, or do not differ, as they are', () => {
+    expect(showDifference('MODE=production', 'MODE=dev')).toEqual(['MODE=production', 'MODE=dev']);
+    expect(showDifference('same', 'same')).toEqual(['same', 'same']);
+    expect(showDifference('user 1000', '(nothing)\x1b[0m')).toEqual(['user 1000', '(nothing)\x1b[0m']);
   });
 });

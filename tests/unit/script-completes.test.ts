@@ -13,3 +13,25 @@ describe('whyStillRunning names what kept the script waiting', () => {
     expect(whyStillRunning(calls, say)).toBe(expected);
   });
 });
+
+describe('whyStillRunning with the line bash was on', () => {
+  const sayAll = (id: string, data?: Record<string, unknown>) => `${id}${data ? `:${JSON.stringify(data)}` : ''}`;
+  it('names a line that is not a docker command, whatever docker ran before', () => {
+    expect(whyStillRunning(['docker run -d --name a nginx'], sayAll, { line: 3, text: 'sleep 90', script: 'commands.sh' })).toBe(
+      'notDockerLine:{"line":3,"text":"sleep 90","script":"commands.sh"}',
+    );
+    expect(whyStillRunning([], sayAll, { line: 7, text: 'wait', script: 'commands.sh' })).toMatch(/^notDockerLine:.*"wait"/);
+  });
+  it.each(['docker run --name b nginx', 'sudo docker run --name b nginx', '/usr/bin/docker run --name b nginx', 'x=$(docker run --name b nginx)', 'docker \\'])(
+    'keeps the docker explanation for a docker line (%s) and adds the line',
+    (text) => {
+      expect(whyStillRunning(['docker run --name b nginx'], sayAll, { line: 4, text, script: 'commands.sh' })).toBe(
+        'forgotDetach:{"command":"docker run --name b nginx"} atLine:{"line":4,"text":' + JSON.stringify(text) + ',"script":"commands.sh"}',
+      );
+    },
+  );
+  it('does not take a word that merely contains docker for a docker command', () => {
+    expect(whyStillRunning(['docker ps'], sayAll, { line: 2, text: 'sleep 5 # mydockerfile', script: 'c.sh' })).toMatch(/^notDockerLine/);
+    expect(whyStillRunning(['docker ps'], sayAll, { line: 2, text: './dockerize.sh', script: 'c.sh' })).toMatch(/^notDockerLine/);
+  });
+});

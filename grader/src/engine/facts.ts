@@ -211,6 +211,8 @@ export interface ScriptFacts {
   outputBytes: number;
   /** Every docker command the script ran, as typed (recorded by the shim). */
   dockerCalls: string[];
+  /** When it was stopped at its time limit: the line of the script it was running (bash's DEBUG trap), if known. */
+  hung?: { line: number; text: string } | null;
 }
 
 /** Why no HTTP answer came: each has its own words in the catalogs. */

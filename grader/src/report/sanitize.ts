@@ -152,3 +152,23 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
   return bytes.subarray(0, end).toString('utf8');
 }
+
+// Characters a reader cannot see: zero-width ones, the byte-order mark, no-break spaces.
+const INVISIBLE = /[\u200b-\u200d\u2060\ufeff\u00a0\u202f\u2007]/g;
+
+/**
+ * Two texts a report would show the same once escapes and controls are stripped
+ * (`MODE=production` and `MODE=production\x1b[0m`, a trailing space, a zero-width
+ * space): both written as JSON strings, with the invisible characters as `\uXXXX`,
+ * so the difference can be seen. Other pairs are returned as they are.
+ */
+export function showDifference(expected: string, observed: string): [string, string] {
+  if (expected === observed) return [expected, observed];
+  const looks = (text: string): string => plainText(text).replace(/[\u00a0\u202f\u2007]/g, ' ').replace(INVISIBLE, '').trim();
+  if (looks(expected) !== looks(observed)) return [expected, observed];
+  const visible = (text: string): string =>
+    JSON.stringify(text)
+      .replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+      .replace(/[\x7f-\x9f]|[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return [visible(expected), visible(observed)];
+}

@@ -59,3 +59,27 @@ exec "$real" "\${pre[@]}" "$@"
 export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
+
+/**
+ * A `BASH_ENV` file for the graded script: before each command, bash writes the
+ * script's line number to `$DOCKERLAB_LINE`, so a script stopped at its time limit
+ * can be told which line it was stuck on (`sleep 90`, a `docker run` without -d, a
+ * `wait`). `functrace` follows into functions; the trap's own redirection keeps it
+ * out of a `set -x` trace; `BASH_ENV` is unset so nested scripts are not traced.
+ */
+export const LINE_TRACKER = `if [ -n "\${DOCKERLAB_LINE:-}" ]; then
+  set -o functrace
+  trap '{ printf "%s\\n" "$LINENO" >"$DOCKERLAB_LINE"; } 2>/dev/null' DEBUG
+fi
+unset BASH_ENV
+`;
+
+/** The line the tracker last wrote, with its text from the script, or null. */
+export function hungLine(recorded: string, scriptText: string): { line: number; text: string } | null {
+  const line = Number.parseInt(recorded.trim(), 10);
+  if (!Number.isSafeInteger(line) || line < 1) return null;
+  const text = scriptText.split('\n')[line - 1];
+  if (text === undefined) return null;
+  const trimmed = text.replace(/\r$/, '').trim();
+  return { line, text: trimmed.length > 120 ? `${trimmed.slice(0, 120)}…` : trimmed };
+}

@@ -11,7 +11,7 @@ import { acquireLock } from '../engine/lock.js';
 import type { Runtime } from '../engine/runtime.js';
 import { TailBuffer, lastLines } from '../engine/stream.js';
 import { DockerName, Limits, Port, RelativePath } from '../spec/schema.js';
-import { shellQuote, writeDockerShim } from './docker-shim.js';
+import { LINE_TRACKER, hungLine, shellQuote, writeDockerShim } from './docker-shim.js';
 import { DEFAULT_LIMITS } from './image.js';
 import { logFileFor } from './logs.js';
 import { defineWorkload, type PreparedWorkload, type WorkloadContext } from './types.js';
@@ -67,7 +67,8 @@ export const scriptWorkload = defineWorkload({
     const run = ctx.sandbox
       ? await runInSandbox(ctx, ctx.sandbox, scriptName, crlf ? text.replace(/\r\n/g, '\n') : null, timeoutSeconds)
       : await runOnEngine(ctx, workload, scriptPath, crlf ? text.replace(/\r\n/g, '\n') : null, timeoutSeconds, notes);
-    const script: ScriptFacts = { script: scriptName, timeoutSeconds, ...run.facts };
+    const { lineRecorded, ...facts } = run.facts;
+    const script: ScriptFacts = { script: scriptName, timeoutSeconds, ...facts, hung: facts.timedOut && lineRecorded ? hungLine(lineRecorded, text) : null };
     if (!script.timedOut && script.exitCode !== 0) {
       const tail = lastLines(script.output, 5).split('\n').map((l) => `  | ${l}`).join('\n');
       notes.push(ctx.say('scriptFailed', { script: scriptName, code: script.exitCode ?? '?', tail }));
@@ -80,7 +81,7 @@ export const scriptWorkload = defineWorkload({
   },
 });
 
-type RunOutcome = { facts: Omit<ScriptFacts, 'script' | 'timeoutSeconds'>; logFile: string | null; finish: () => Promise<string[]> };
+type RunOutcome = { facts: Omit<ScriptFacts, 'script' | 'timeoutSeconds' | 'hung'> & { lineRecorded: string | null }; logFile: string | null; finish: () => Promise<string[]> };
 
 /** Inside a sandbox: the engine is the sandbox's own, empty and thrown away after, so nothing needs labels or removing. */
 async function runInSandbox(ctx: WorkloadContext, sandbox: NonNullable<WorkloadContext['sandbox']>, scriptName: string, lfCopy: string | null, timeoutSeconds: number): Promise<RunOutcome> {
@@ -96,6 +97,7 @@ async function runInSandbox(ctx: WorkloadContext, sandbox: NonNullable<WorkloadC
     `mkdir -p ${SANDBOX_TOOLS}`,
     `printf %s ${shellQuote(shim.toString('base64'))} | base64 -d > ${SANDBOX_TOOLS}/docker`,
     `chmod 755 ${SANDBOX_TOOLS}/docker`,
+    `printf %s ${shellQuote(Buffer.from(LINE_TRACKER).toString('base64'))} | base64 -d > ${SANDBOX_TOOLS}/bash-env`,
     ...(lfCopy !== null ? [`printf %s ${shellQuote(Buffer.from(lfCopy).toString('base64'))} | base64 -d > ${SANDBOX_TOOLS}/script-lf.sh`] : []),
   ].join(' && ');
   const prepared = await sandbox.exec(['sh', '-c', setup], { timeoutMs: 20_000 });
@@ -107,7 +109,7 @@ async function runInSandbox(ctx: WorkloadContext, sandbox: NonNullable<WorkloadC
   const started = Date.now();
   const result = await sandbox.exec(['bash', target], {
     cwd: ctx.submissionDirInEngine,
-    env: { PATH: `${SANDBOX_TOOLS}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: '/home/dockerlab', LANG: 'C.UTF-8', DOCKERLAB_CALLS: `${SANDBOX_TOOLS}/calls.log` },
+    env: { PATH: `${SANDBOX_TOOLS}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: '/home/dockerlab', LANG: 'C.UTF-8', DOCKERLAB_CALLS: `${SANDBOX_TOOLS}/calls.log`, BASH_ENV: `${SANDBOX_TOOLS}/bash-env`, DOCKERLAB_LINE: `${SANDBOX_TOOLS}/line` },
     timeoutMs: timeoutSeconds * 1000,
     maxOutputBytes: OUTPUT_TAIL_BYTES,
     signal: ctx.signal,
@@ -115,6 +117,7 @@ async function runInSandbox(ctx: WorkloadContext, sandbox: NonNullable<WorkloadC
   });
   log?.end();
   const calls = await sandbox.exec(['cat', `${SANDBOX_TOOLS}/calls.log`], { timeoutMs: 10_000, maxOutputBytes: 256 * 1024 });
+  const line = result.timedOut ? await sandbox.exec(['cat', `${SANDBOX_TOOLS}/line`], { timeoutMs: 10_000, maxOutputBytes: 64 }) : null;
   return {
     facts: {
       exitCode: result.timedOut ? null : result.exitCode,
@@ -123,6 +126,7 @@ async function runInSandbox(ctx: WorkloadContext, sandbox: NonNullable<WorkloadC
       output: result.output,
       outputBytes: result.outputBytes,
       dockerCalls: calls.exitCode === 0 ? calls.output.split('\n').filter(Boolean) : [],
+      lineRecorded: line?.exitCode === 0 ? line.output : null,
     },
     logFile,
     finish: async () => [],
@@ -156,6 +160,8 @@ async function runOnEngine(ctx: WorkloadContext, workload: { objects: { containe
     const realDocker = (await execa('bash', ['-c', 'command -v docker'], { reject: false, env: ctx.runtime.cliEnv })).stdout.trim() || 'docker';
     const shimDir = writeDockerShim({ realDocker, inject: { labels: ctx.labels, limits } });
     const callsFile = path.join(shimDir, 'calls.log');
+    const lineFile = path.join(shimDir, 'line');
+    writeFileSync(path.join(shimDir, 'bash-env'), LINE_TRACKER);
     let target = scriptPath;
     if (lfCopy !== null) {
       target = path.join(shimDir, 'script-lf.sh');
@@ -164,10 +170,11 @@ async function runOnEngine(ctx: WorkloadContext, workload: { objects: { containe
     const logFile = logFileFor(ctx.logsDir, ctx.lab.id, 'script');
     try {
       ctx.progress(`running ${path.basename(scriptPath)} (time limit ${timeoutSeconds} s)…`);
-      const env = { ...ctx.runtime.cliEnv, PATH: `${shimDir}:${ctx.runtime.cliEnv.PATH ?? process.env.PATH ?? ''}`, DOCKERLAB_RUN: ctx.runId, DOCKERLAB_CALLS: callsFile };
+      const env = { ...ctx.runtime.cliEnv, PATH: `${shimDir}:${ctx.runtime.cliEnv.PATH ?? process.env.PATH ?? ''}`, DOCKERLAB_RUN: ctx.runId, DOCKERLAB_CALLS: callsFile, BASH_ENV: path.join(shimDir, 'bash-env'), DOCKERLAB_LINE: lineFile };
       const run = await runBounded(['bash', target], { cwd: ctx.submissionDir, env, timeoutMs: timeoutSeconds * 1000, signal: ctx.signal, logFile });
       const dockerCalls = existsSync(callsFile) ? readFileSync(callsFile, 'utf8').split('\n').filter(Boolean) : [];
-      return { facts: { ...run, dockerCalls }, logFile, finish };
+      const lineRecorded = run.timedOut && existsSync(lineFile) ? readFileSync(lineFile, 'utf8').slice(0, 64) : null;
+      return { facts: { ...run, dockerCalls, lineRecorded }, logFile, finish };
     } finally {
       rmSync(shimDir, { recursive: true, force: true });
     }

@@ -51,6 +51,8 @@ testCheckKind(scriptCompletes as never, {
     { name: 'a docker logs -f left running', check: {}, world: { script: { exitCode: null, timedOut: true, dockerCalls: ['docker run -d --name a nginx', 'docker logs -f a'] } }, observed: 'The last docker command it started, `docker logs -f a`, never returned.' },
     { name: 'no docker command at all', check: {}, world: { script: { exitCode: 0, dockerCalls: [] } }, observed: 'without running a single docker command' },
     { name: 'a non-docker command hangs', check: {}, world: { script: { exitCode: null, timedOut: true, dockerCalls: [] } }, observed: 'A command other than docker never returned' },
+    { name: 'a sleep after the docker commands, on a known line', check: {}, world: { script: { exitCode: null, timedOut: true, dockerCalls: ['docker run -d --name a nginx'], hung: { line: 5, text: 'sleep 90' } } }, observed: 'Line 5 of commands.sh, `sleep 90`, never returned (it is not a docker command).', location: { file: 'commands.sh', line: 5 } },
+    { name: 'a forgotten -d on a known line', check: {}, world: { script: { exitCode: null, timedOut: true, dockerCalls: ['docker run --name a nginx'], hung: { line: 2, text: 'docker run --name a nginx' } } }, observed: 'did you forget -d? (line 2 of commands.sh)', location: { file: 'commands.sh', line: 2 } },
     { name: 'the script is missing, in French', lang: 'fr', check: {}, world: { script: { exitCode: null, timedOut: false } }, observed: 'commands.sh est introuvable dans votre rendu' },
   ],
 });
