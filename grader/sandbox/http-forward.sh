@@ -11,4 +11,7 @@ if ! { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
   exit 0
 fi
 printf 'ok\n'
-exec socat -t 5 STDIO FD:3
+# -t 0.2: once the server has closed (an answer without Content-Length ends that
+# way), exit at once, so that the grader sees the end of the answer: stdin and
+# stdout are one socket, and closing stdout alone would not end it for the reader.
+exec socat -t 0.2 STDIO FD:3

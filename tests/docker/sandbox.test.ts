@@ -98,6 +98,20 @@ describe('one sandbox', () => {
     expect(closed).toMatchObject({ ok: false, failure: 'refused' });
   });
 
+  it('ends an answer the server ends by closing (no Content-Length) as soon as it closes', async () => {
+    // busybox httpd's 404 has no Content-Length: the answer ends when the server closes.
+    // The forwarder used to keep the grader's side open 5 s more, so short windows saw no answer at all.
+    expect((await sh(sandbox, 'docker run -d --name close-delimited -p 8081:80 busybox:1.36 httpd -f -p 80')).exitCode).toBe(0);
+    await httpUntil(sandbox, 8081, () => true);
+    const started = Date.now();
+    const answer = await sandbox.runtime.http({ port: 8081, path: '/missing', timeoutMs: 3000 });
+    const tookMs = Date.now() - started;
+    expect(answer).toMatchObject({ ok: true, status: 404 });
+    expect(answer.ok && answer.headers['content-length']).toBeFalsy();
+    expect(tookMs).toBeLessThan(2000);
+    expect((await sh(sandbox, 'docker rm -f close-delimited')).exitCode).toBe(0);
+  });
+
   it('has both Compose versions and buildx', async () => {
     const versions = await sh(sandbox, 'docker compose version && docker-compose version --short && docker buildx version');
     expect(versions.exitCode).toBe(0);
