@@ -113,8 +113,10 @@ export function describeHttpFailure(answer: Extract<HttpAnswer, { ok: false }>, 
  * container listens on; null when the port is open on a reachable address (the
  * app may be slow, or not speak HTTP) or when the sockets cannot be read.
  */
-export function diagnoseSockets(sockets: ListeningSocket[] | null, port: number, lang: Lang): { why: string; settled: boolean } | null {
-  if (sockets === null) return null;
+export function diagnoseSockets(all: ListeningSocket[] | null, port: number, lang: Lang): { why: string; settled: boolean } | null {
+  if (all === null) return null;
+  // Docker's embedded DNS server listens on 127.0.0.11 in every container of a user-defined network: not the app's.
+  const sockets = all.filter((s) => s.address !== '127.0.0.11');
   const onPort = sockets.filter((s) => s.port === port);
   if (onPort.some((s) => !s.loopbackOnly)) return null;
   if (onPort.length > 0) return { why: observe(lang, 'listensLoopback', { sockets: onPort.map(describeSocket).join(', ') }), settled: true };

@@ -4,6 +4,23 @@ import { pollUntil } from '../lib/poll.js';
 import { ContainerName, containerNeeds, finalStageLine, isObservation, notRunning, targetContainer, truncate } from './common.js';
 import { defineCheck } from './types.js';
 
+// What shells and the engine print when a command does not exist: `/bin/sh: 1: curl: not found`,
+// `bash: curl: command not found`, `exec: "curl": executable file not found in $PATH`.
+const NOT_FOUND_LINE = /(?:^|: )(?:command )?not found$|executable file not found/;
+
+/**
+ * A probe that could not run its command: exit 126/127, or a failure whose every
+ * output line says a command was not found (`curl -f … || exit 1` in an image
+ * without curl exits 1). A probe that also printed something else (`curl … || wget
+ * …` where wget ran and was refused while the app starts) is not counted.
+ */
+export function cannotRun(probe: { exitCode: number; output: string }): boolean {
+  if (probe.exitCode === 126 || probe.exitCode === 127) return true;
+  if (probe.exitCode === 0) return false;
+  const lines = probe.output.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.length > 0 && lines.every((l) => NOT_FOUND_LINE.test(l));
+}
+
 /** Long enough for Docker to reach the status with this healthcheck (first probe after one interval; `retries` failures for unhealthy), capped. */
 export function healthWindowSeconds(health: NonNullable<ContainerState['healthcheck']>, status: 'healthy' | 'unhealthy'): number {
   const probes = status === 'healthy' ? 2 : health.retries + 1;
@@ -49,8 +66,8 @@ export const containerHealth = defineCheck({
     const seconds = check.withinSeconds ?? healthWindowSeconds(first.healthcheck, check.status);
     const expected = say('expected', { status: check.status, seconds });
     const started = Date.now();
-    // A probe that cannot even run (126/127: not executable, not found, e.g. curl missing) will not pass later.
-    const probeCannotRun = (s: ContainerState) => check.status === 'healthy' && s.health === 'unhealthy' && s.healthLog.length > 0 && s.healthLog.slice(-2).every((p) => p.exitCode === 126 || p.exitCode === 127);
+    // Two probes in a row that could not even run their command (curl missing, a typo) will not pass later.
+    const probeCannotRun = (s: ContainerState) => check.status === 'healthy' && s.health !== 'healthy' && s.healthLog.length >= 2 && s.healthLog.slice(-2).every(cannotRun);
     const { value: state } = await pollUntil(() => container.state(), (s) => s.health === check.status || !s.running || probeCannotRun(s), seconds * 1000, { firstDelayMs: 250, maxDelayMs: 1000, signal: ctx.signal });
     if (state.health !== check.status && !state.running) {
       const stopped = await notRunning(container, ctx.lang);

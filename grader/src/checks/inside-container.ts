@@ -1,11 +1,26 @@
 import { Type } from '@sinclair/typebox';
 import { EngineError } from '../engine/errors.js';
 import { pollUntil } from '../lib/poll.js';
-import { ContainerName, containerNeeds, describeLog, isObservation, targetContainer, truncate } from './common.js';
+import { ContainerName, containerNeeds, describeLog, hopelessWatch, isObservation, targetContainer, truncate } from './common.js';
 import type { InsideHttpAnswer, NameResolution } from './types.js';
+import type { ContainerFacts } from '../engine/facts.js';
 import { defineCheck } from './types.js';
 
 const HostName = Type.String({ pattern: '^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$', maxLength: 253 });
+
+/** The container a URL's host names (by name or alias), with the port the URL asks for; null when none does. */
+async function peerOf(url: string, ctx: { findContainer(name: string): Promise<ContainerFacts | null> }): Promise<{ name: string; container: ContainerFacts; port: number } | null> {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return null;
+  }
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(target.hostname) || /^[\d.]+$/.test(target.hostname)) return null;
+  const container = await ctx.findContainer(target.hostname).catch(() => null);
+  const port = Number(target.port || (target.protocol === 'https:' ? 443 : 80));
+  return container ? { name: target.hostname, container, port } : null;
+}
 
 /** A probe that could not run is the grader's fault, not the student's: the check is reported as an error. */
 function probeFailed(detail: string): never {
@@ -92,6 +107,7 @@ export const httpFromContainer = defineCheck({
       answered: 'HTTP {status}, body: {body}',
       nameNotFound: 'the host name of {url} does not resolve from inside the container ({detail}): are both containers on the same user-defined network?',
       refused: 'connection refused by {url}: the name resolves, but nothing listens on that port',
+      refusedBecause: 'connection refused by {url}: in the container "{name}", {why}',
       timeout: 'no answer from {url} in time ({detail})',
       unreachable: '{url} is unreachable from inside the container ({detail})',
       other: 'no HTTP answer from {url}: {detail}',
@@ -104,6 +120,7 @@ export const httpFromContainer = defineCheck({
       answered: 'HTTP {status}, corps : {body}',
       nameNotFound: "le nom d'hôte de {url} ne se résout pas depuis le conteneur ({detail}) : les deux conteneurs sont-ils sur le même réseau défini par l'utilisateur ?",
       refused: 'connexion refusée par {url} : le nom se résout, mais rien n’écoute sur ce port',
+      refusedBecause: 'connexion refusée par {url} : dans le conteneur « {name} », {why}',
       timeout: 'pas de réponse de {url} à temps ({detail})',
       unreachable: '{url} est injoignable depuis le conteneur ({detail})',
       other: 'pas de réponse HTTP de {url} : {detail}',
@@ -119,7 +136,12 @@ export const httpFromContainer = defineCheck({
     const good = (a: InsideHttpAnswer) => a.outcome === 'answered' && a.status === status && (text === undefined || a.body.includes(text));
     // Stop waiting when the answer cannot change: the container stopped, or the probe cannot run.
     const final = (a: InsideHttpAnswer) => good(a) || a.outcome === 'not-running' || a.outcome === 'probe-failed';
-    const { value: answer } = await pollUntil(() => ctx.httpFrom(container, { url: check.url, timeoutMs: 4000 }), final, (check.withinSeconds ?? 10) * 1000, { firstDelayMs: 500, maxDelayMs: 2000, signal: ctx.signal });
+    // When the URL names a container (`http://api/`) and it refuses, its sockets can tell at once that
+    // waiting will not help: it listens on another port, or on 127.0.0.1 only.
+    const peer = await peerOf(check.url, ctx);
+    const watch = peer ? hopelessWatch(ctx, peer.container, peer.port) : null;
+    const refusedForGood = async (a: InsideHttpAnswer) => watch !== null && a.outcome === 'no-connection' && a.failure === 'refused' && (await watch.hopeless()) && watch.why() !== null;
+    const { value: answer } = await pollUntil(() => ctx.httpFrom(container, { url: check.url, timeoutMs: 4000 }), final, (check.withinSeconds ?? 10) * 1000, { firstDelayMs: 500, maxDelayMs: 2000, signal: ctx.signal, stop: refusedForGood });
     switch (answer.outcome) {
       case 'probe-failed':
         return probeFailed(answer.detail);
@@ -127,8 +149,11 @@ export const httpFromContainer = defineCheck({
         return { passed: false, expected, observed: say('notRunning', { status: answer.status, logs: describeLog(await container.logs(), ctx.lang) }) };
       case 'name-not-found':
         return { passed: false, expected, observed: say('nameNotFound', { url: check.url, detail: answer.detail }) };
-      case 'no-connection':
+      case 'no-connection': {
+        const why = answer.failure === 'refused' ? watch?.why() : null;
+        if (why && peer) return { passed: false, expected, observed: say('refusedBecause', { url: check.url, name: peer.name, why }) };
         return { passed: false, expected, observed: say(answer.failure, { url: check.url, detail: answer.detail }) };
+      }
       case 'answered':
         return { passed: good(answer), expected, observed: say('answered', { status: answer.status, body: truncate(answer.body.replace(/\s+/g, ' '), 200) || '∅' }) };
     }

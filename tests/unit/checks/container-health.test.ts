@@ -1,4 +1,4 @@
-import { containerHealth, containerStops, healthWindowSeconds } from '../../../grader/src/checks/container-health.js';
+import { cannotRun, containerHealth, containerStops, healthWindowSeconds } from '../../../grader/src/checks/container-health.js';
 import { EXITED, RUNNING, testCheckKind } from '../../helpers/check-tester.js';
 
 const hc = { test: ['CMD-SHELL', 'curl -f http://localhost:8080/health'], intervalSeconds: 1, timeoutSeconds: 1, startPeriodSeconds: 0, retries: 2 };
@@ -47,5 +47,41 @@ describe('waiting for health', () => {
     const observation = await containerHealth.evaluate({ id: 'h', kind: 'container-health', points: 1, status: 'healthy', withinSeconds: 60 } as never, ctx, say as never);
     expect(observation.passed).toBe(false);
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
+
+describe('a probe that cannot run', () => {
+  it.each([
+    [127, '/bin/sh: 1: curl: not found'],
+    [126, 'permission denied'],
+    [1, '/bin/sh: 1: curl: not found'],
+    [1, 'bash: line 1: curl: command not found\n'],
+    [1, 'OCI runtime exec failed: exec failed: unable to start container process: exec: "curl": executable file not found in $PATH: unknown'],
+    [2, 'sh: wget: not found\nsh: curl: not found'],
+  ])('exit %i with %j: cannot run', (exitCode, output) => expect(cannotRun({ exitCode, output })).toBe(true));
+  it.each([
+    [0, '/bin/sh: 1: curl: not found'],
+    [1, ''],
+    [22, 'curl: (22) The requested URL returned error: 404 Not Found'],
+    [1, 'sh: curl: not found\nwget: can\'t connect to remote host (127.0.0.1): Connection refused'],
+    [1, 'cat: /tmp/ready: No such file or directory'],
+    [1, 'Traceback (most recent call last):\nurllib.error.HTTPError: HTTP Error 404: Not Found'],
+  ])('exit %i with %j: ran (and may pass later)', (exitCode, output) => expect(cannotRun({ exitCode, output })).toBe(false));
+
+  it('stops early on two probes that found no curl (exit 1 through `|| exit 1`), even while still "starting"', async () => {
+    const { fakeContext } = await import('../../helpers/check-tester.js');
+    const probe = { exitCode: 1, output: '/bin/sh: 1: curl: not found' };
+    const ctx = fakeContext({ container: { state: health('starting', [probe, probe]) } });
+    const started = Date.now();
+    const observation = await containerHealth.evaluate({ id: 'h', kind: 'container-health', points: 1, status: 'healthy', withinSeconds: 60 } as never, ctx, ((id: string) => id) as never);
+    expect(observation.passed).toBe(false);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+  it('keeps waiting after a single such probe (the window is short here, to end the test)', async () => {
+    const { fakeContext } = await import('../../helpers/check-tester.js');
+    const ctx = fakeContext({ container: { state: health('starting', [{ exitCode: 1, output: 'sh: curl: not found' }]) } });
+    const started = Date.now();
+    await containerHealth.evaluate({ id: 'h', kind: 'container-health', points: 1, status: 'healthy', withinSeconds: 2 } as never, ctx, ((id: string) => id) as never);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1200);
   });
 });

@@ -95,6 +95,9 @@ testCheckKind(httpFromContainer as never, {
   failing: [
     { name: 'the name does not resolve', check: { container: 'client', url: 'http://api/', withinSeconds: 0 }, world: { named: { client: on('bridge') } }, observed: "the host name of http://api/ does not resolve from inside the container (bad address 'api')" },
     { name: 'nothing listens', check: { container: 'client', url: 'http://api/', withinSeconds: 0 }, world: { named: { client: on('reseau-app') }, insideHttp: { client: { 'http://api/': { outcome: 'no-connection', failure: 'refused', detail: "can't connect to remote host (172.18.0.2): Connection refused" } } } }, observed: 'connection refused by http://api/: the name resolves, but nothing listens on that port' },
+    { name: 'api listens on another port: said, without waiting out the window', check: { container: 'client', url: 'http://api/', withinSeconds: 30 }, world: { named: { client: on('reseau-app'), api: { ...on('reseau-app'), sockets: [{ address: '0.0.0.0', port: 8000, loopbackOnly: false }, { address: '127.0.0.11', port: 35535, loopbackOnly: true }] } }, insideHttp: { client: { 'http://api/': { outcome: 'no-connection', failure: 'refused', detail: 'Connection refused' } } } }, observed: 'connection refused by http://api/: in the container "api", nothing listens on port 80 in the container; it listens on 0.0.0.0:8000' },
+    { name: 'api listens on 127.0.0.1 only (port in the URL)', check: { container: 'client', url: 'http://api:5000/health', withinSeconds: 30 }, world: { named: { client: on('reseau-app'), api: { ...on('reseau-app'), sockets: [{ address: '127.0.0.1', port: 5000, loopbackOnly: true }] } }, insideHttp: { client: { 'http://api:5000/health': { outcome: 'no-connection', failure: 'refused', detail: 'Connection refused' } } } }, observed: /in the container "api", the app listens on 127\.0\.0\.1:5000 only/ },
+    { name: 'api listens on nothing yet: the window is waited out, then the plain verdict', check: { container: 'client', url: 'http://api/', withinSeconds: 1 }, world: { named: { client: on('reseau-app'), api: { ...on('reseau-app'), sockets: [] } }, insideHttp: { client: { 'http://api/': { outcome: 'no-connection', failure: 'refused', detail: 'Connection refused' } } } }, observed: 'connection refused by http://api/: the name resolves, but nothing listens on that port' },
     { name: 'another status', check: { container: 'client', url: 'http://api/', withinSeconds: 0 }, world: { named: { client: on('reseau-app') }, insideHttp: { client: { 'http://api/': { outcome: 'answered', status: 404, body: '', headers: {} } } } }, observed: 'HTTP 404, body: ∅' },
     { name: 'the client is not running', check: { container: 'client', url: 'http://api/' }, world: { named: { client: { state: EXITED(0) } } }, observed: 'the container is not running (state "exited")' },
     { name: 'a timeout', check: { container: 'client', url: 'http://api/', withinSeconds: 0 }, world: { named: { client: on('reseau-app') }, insideHttp: { client: { 'http://api/': { outcome: 'no-connection', failure: 'timeout', detail: 'Terminated' } } } }, observed: 'no answer from http://api/ in time' },
@@ -135,5 +138,17 @@ describe("reading the probe's output", () => {
     expect(insideAnswerOf('@@rc=1\nConnecting to api (192.168.0.2:80)\nwget: can\'t connect to remote host (192.168.0.2): Connection refused\n@@body\n')).toMatchObject({ outcome: 'no-connection', failure: 'refused' });
     expect(insideAnswerOf('@@rc=143\nTerminated\n@@body\n')).toMatchObject({ outcome: 'no-connection', failure: 'timeout' });
     expect(insideAnswerOf('@@rc=127\nsh: wget: not found\n@@body\n').outcome).toBe('probe-failed');
+  });
+});
+
+describe('http-from-container gives up early on a refusing peer', () => {
+  it('answers within a few seconds of a 30 s window when api listens on another port', async () => {
+    const { fakeContext } = await import('../../helpers/check-tester.js');
+    const ctx = fakeContext({ named: { client: on('reseau-app'), api: { ...on('reseau-app'), sockets: [{ address: '0.0.0.0', port: 8000, loopbackOnly: false }] } }, insideHttp: { client: { 'http://api/': { outcome: 'no-connection', failure: 'refused', detail: 'Connection refused' } } } } as never);
+    const started = Date.now();
+    const observation = await httpFromContainer.evaluate({ id: 'h', kind: 'http-from-container', points: 1, container: 'client', url: 'http://api/', withinSeconds: 30 } as never, ctx, ((id: string, data?: Record<string, unknown>) => `${id} ${JSON.stringify(data ?? {})}`) as never);
+    expect(observation.passed).toBe(false);
+    expect(observation.observed).toMatch(/^refusedBecause/);
+    expect(Date.now() - started).toBeLessThan(6000);
   });
 });
