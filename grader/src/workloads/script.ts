@@ -107,9 +107,11 @@ async function runInSandbox(ctx: WorkloadContext, sandbox: NonNullable<WorkloadC
   const log = logFile ? boundedLog(logFile) : null;
   ctx.progress(`running ${scriptName} in the sandbox (time limit ${timeoutSeconds} s)…`);
   const started = Date.now();
-  const result = await sandbox.exec(['bash', target], {
+  // BASH_ENV is given to the script's own bash only: the sandbox's exec wrapper is a bash script
+  // too, and would read it (and unset it) itself.
+  const result = await sandbox.exec(['env', `BASH_ENV=${SANDBOX_TOOLS}/bash-env`, 'bash', target], {
     cwd: ctx.submissionDirInEngine,
-    env: { PATH: `${SANDBOX_TOOLS}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: '/home/dockerlab', LANG: 'C.UTF-8', DOCKERLAB_CALLS: `${SANDBOX_TOOLS}/calls.log`, BASH_ENV: `${SANDBOX_TOOLS}/bash-env`, DOCKERLAB_LINE: `${SANDBOX_TOOLS}/line` },
+    env: { PATH: `${SANDBOX_TOOLS}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: '/home/dockerlab', LANG: 'C.UTF-8', DOCKERLAB_CALLS: `${SANDBOX_TOOLS}/calls.log`, DOCKERLAB_LINE: `${SANDBOX_TOOLS}/line` },
     timeoutMs: timeoutSeconds * 1000,
     maxOutputBytes: OUTPUT_TAIL_BYTES,
     signal: ctx.signal,
