@@ -59,7 +59,7 @@ export function whyStillRunning(
   say: (id: 'forgotDetach' | 'lastCommand' | 'notDocker' | 'notDockerLine' | 'atLine', data?: Record<string, unknown>) => string,
   hung: { line: number; text: string; script: string } | null = null,
 ): string {
-  if (hung && !/(^|[\s;&|(`$/"'])docker(\s|$)|(^|[\s;&|(`$/"'])docker-compose(\s|$)/.test(hung.text)) return say('notDockerLine', hung);
+  if (hung && !/(^|[\s;&|(`$/"'])docker(-compose)?(\s|$)/.test(hung.text)) return say('notDockerLine', hung);
   const at = hung ? ` ${say('atLine', hung)}` : '';
   const command = calls[calls.length - 1];
   if (!command) return say('notDocker') + at;

@@ -153,8 +153,11 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   return bytes.subarray(0, end).toString('utf8');
 }
 
-// Characters a reader cannot see: zero-width ones, the byte-order mark, no-break spaces.
-const INVISIBLE = /[\u200b-\u200d\u2060\ufeff\u00a0\u202f\u2007]/g;
+// Characters a reader cannot see: zero-width ones and the byte-order mark; and spaces that look like a space.
+const ZERO_WIDTH = /[\u200b-\u200d\u2060\ufeff]/g;
+const NO_BREAK_SPACE = /[\u00a0\u202f\u2007]/g;
+// What JSON.stringify leaves as it is but a reader cannot see or tell apart: DEL and C1 controls, the above, bidi marks, line separators.
+const UNSEEN = new RegExp(`[\\x7f-\\x9f]|${ZERO_WIDTH.source}|${NO_BREAK_SPACE.source}|${BIDI.source}|[\\u2028\\u2029]`, 'g');
 
 /**
  * Two texts a report would show the same once escapes and controls are stripped
@@ -164,11 +167,8 @@ const INVISIBLE = /[\u200b-\u200d\u2060\ufeff\u00a0\u202f\u2007]/g;
  */
 export function showDifference(expected: string, observed: string): [string, string] {
   if (expected === observed) return [expected, observed];
-  const looks = (text: string): string => plainText(text).replace(/[\u00a0\u202f\u2007]/g, ' ').replace(INVISIBLE, '').trim();
+  const looks = (text: string): string => plainText(text).replace(NO_BREAK_SPACE, ' ').replace(ZERO_WIDTH, '').trim();
   if (looks(expected) !== looks(observed)) return [expected, observed];
-  const visible = (text: string): string =>
-    JSON.stringify(text)
-      .replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-      .replace(/[\x7f-\x9f]|[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const visible = (text: string): string => JSON.stringify(text).replace(UNSEEN, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return [visible(expected), visible(observed)];
 }
