@@ -1,26 +1,24 @@
+// Over 300 lines because the stages' order and the result's assembly read best in one place; each stage's work is in
+// grading/ and workloads/.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { actionKind } from './actions/index.js';
-import type { ActionContext, ActionKind } from './actions/types.js';
-import { checkKind } from './checks/index.js';
-import { needsOf, type CheckContext, type CheckKind, type Facts, type Need } from './checks/types.js';
-import { BaseImages } from './engine/base-images.js';
-import { removeLabelled, sweepDeadRuns } from './engine/cleanup.js';
-import { requireEngine } from './engine/docker.js';
-import { EngineError, NoEngineError, SandboxUnavailableError, UsageError, messageOf } from './engine/errors.js';
-import { newRunId, runLabels } from './engine/labels.js';
-import { PROBE_IMAGE } from './engine/probe.js';
-import type { Runtime } from './engine/runtime.js';
-import { DEFAULT_SANDBOX_LIMITS, SUBMISSION_PATH, type Sandbox, type SandboxLimits } from './engine/sandbox.js';
-import { EngineSession } from './engine/session.js';
+import type { ActionContext } from './actions/types.js';
+import type { Facts } from './checks/types.js';
+import { BaseImages } from './build/index.js';
+import { removeLabelled, sweepDeadRuns } from './grading/cleanup.js';
+import { EngineError, messageOf, newRunId, NoEngineError, requireEngine, runLabels, type Runtime, UsageError } from './engine/index.js';
+import type { SandboxLimits, SandboxProfileName } from './sandbox/index.js';
+import { EngineSession } from './grading/session.js';
+import { ownFolderWithoutCases } from './grading/own-folder.js';
+import { isolate, type Isolation } from './grading/isolation.js';
+import type { SandboxKeeper } from './grading/kept-sandbox.js';
+import { actionResult, checkResult, runSteps } from './grading/steps.js';
 import { langFromLocale, pick, type Lang } from './i18n/lang.js';
-import { sayIn, type MessageId } from './i18n/messages.js';
+import { sayIn } from './i18n/messages.js';
 import { fromRoot } from './paths.js';
-import { showDifference } from './report/sanitize.js';
 import { score, type ActionResult, type CheckResult, type Result } from './result.js';
 import { labsDir as defaultLabsDir, loadLabFile, preloadValidators } from './spec/load.js';
-import { isCheck, type ActionSpec, type CheckSpec, type Lab, type StepSpec } from './spec/schema.js';
-import { actionTitleOf, sayFor, titleOf } from './titles.js';
+import { isCheck, type ActionSpec, type Lab } from './spec/schema.js';
 import { workloadKind } from './workloads/index.js';
 import type { PreparedWorkload, WorkloadContext } from './workloads/types.js';
 
@@ -43,6 +41,12 @@ export interface GradeOptions {
    */
   sandbox?: 'auto' | 'required' | 'off';
   sandboxLimits?: Partial<SandboxLimits>;
+  /**
+   * One sandbox profile by name (diagnosis; see sandbox/profiles.ts). Default: the
+   * first safe one that works here. One that is not safe is refused unless
+   * DOCKERLAB_SANDBOX_ALLOW_UNSAFE=1.
+   */
+  sandboxProfile?: SandboxProfileName;
   signal?: AbortSignal;
   progress?: (line: string) => void;
   onCheck?: (check: CheckResult) => void;
@@ -53,6 +57,8 @@ export interface GradeOptions {
   compose?: 'v1' | 'v2' | 'auto';
   /** The label `dockerlab.run` of everything this grading creates; default: a fresh one. The CLI picks it so that a second Ctrl-C can name what is left. */
   runId?: string;
+  /** `--watch`: script and Compose labs reuse this keeper's sandbox (reset between gradings) instead of opening one each. */
+  sandboxKeeper?: SandboxKeeper;
 }
 
 const DEADLINE_CEILING_SECONDS = 1800;
@@ -72,106 +78,81 @@ export function currentGraderVersion(): string {
   return graderVersion;
 }
 
-/** Thrown out of a step when the grading's deadline passed or it was interrupted. */
-class Stopped extends Error {}
+/** The stages of a grading, in order; the result's `timings` gives each one's milliseconds. */
+export const STAGES = ['resolve', 'engine', 'isolation', 'workload', 'steps', 'cleanup'] as const;
+export type Stage = (typeof STAGES)[number];
 
-/** load → validate → workload → steps (checks and actions, in order) → result; one direction, nothing rendered here. */
+/**
+ * A grading, as a pipeline of named stages (one direction, nothing rendered here):
+ * resolve (lab, submission, language) → engine (it answers; the run's labels and
+ * deadline) → isolation (host engine or sandbox, grading/isolation.ts) → workload
+ * (build, script or Compose: workloads/) → steps (checks and actions,
+ * grading/steps.ts) → cleanup (always) → the result.
+ */
 export async function grade(options: GradeOptions): Promise<Result> {
+  // A lab graded in its own folder is graded without the teacher's cases (labs/lab-NN/tests/).
+  const own = ownFolderWithoutCases(resolveLabDir(options.lab, options.labsDir), options.submission);
+  if (!own) return gradeFolder(options);
+  try {
+    return { ...(await gradeFolder({ ...options, submission: own.dir })), submission: own.original };
+  } finally {
+    own.remove();
+  }
+}
+
+async function gradeFolder(options: GradeOptions): Promise<Result> {
   const started = Date.now();
+  const timings = stopwatch();
   const progress = options.progress ?? (() => undefined);
   progress('grading starts');
   const hostRuntime = options.runtime;
-  const labDir = resolveLabDir(options.lab, options.labsDir);
-  if (!existsSync(path.join(labDir, 'lab.json'))) throw new UsageError(`no lab "${options.lab}" (looked for ${path.join(labDir, 'lab.json')}); \`npm run grade -- --list\` shows the labs`);
   // Asked now, answered while the spec is validated.
   const engineAnswers = requireEngine(hostRuntime);
   engineAnswers.catch(() => undefined);
-  preloadValidators();
-  const lab = loadLabFile(path.join(labDir, 'lab.json'));
-  const submissionDir = path.resolve(options.submission ?? labDir);
-  if (!existsSync(submissionDir) || !statSync(submissionDir).isDirectory()) {
-    throw new UsageError(`the submission folder ${submissionDir} does not exist (give --submission DIR, a folder holding your files)`);
-  }
-  const lang = chooseLang(options.lang, lab);
-  const say = sayIn(lang);
-  const workload = workloadKind(lab.workload.kind)!;
-  const deliverables = ([] as string[]).concat(workload.deliverable(lab.workload as never));
-  const ungradable = deliverables.some((file) => existsSync(path.join(submissionDir, file))) ? null : { reason: say('missingDeliverable', { file: deliverables.join(' / '), folder: submissionDir }) };
+  const { lab, submissionDir, lang, say, workload, ungradable } = resolve(options);
   progress(`lab ${lab.id} loaded`);
+  timings.lap('resolve');
+
   await engineAnswers;
   progress('engine answers');
-
   const runId = options.runId ?? newRunId();
   const labels = runLabels(runId, lab.id);
-  const deadlineSeconds = Math.min(lab.timeoutSeconds ?? 600, DEADLINE_CEILING_SECONDS);
-  const controller = new AbortController();
-  let stopReason: 'deadline' | 'interrupted' | null = null;
-  const onAbort = () => {
-    stopReason ??= 'interrupted';
-    controller.abort();
-  };
-  if (options.signal?.aborted) onAbort();
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  const deadline = setTimeout(() => {
-    stopReason ??= 'deadline';
-    controller.abort();
-  }, deadlineSeconds * 1000);
-  const signal = controller.signal;
-
+  const stop = deadlineFor(lab, options.signal);
+  const { signal, deadlineSeconds } = stop;
   // Objects of graders that died (kill -9, a crash) are swept while this one starts.
   const sweep = sweepDeadRuns(hostRuntime).catch(() => null);
   const baseImages = options.baseImages ?? new BaseImages(hostRuntime);
+  timings.lap('engine');
+
   const notes: string[] = [];
   const checks: CheckResult[] = [];
   const actions: ActionResult[] = [];
-  let sandbox: Sandbox | null = null;
+  let isolation: Isolation | undefined;
+  let sandboxReport: Result['sandbox'] = null;
   let prepared: PreparedWorkload | undefined;
-  const sandboxMode = options.sandbox ?? 'required';
-  let useSandbox = workload.isolation === 'sandbox' && sandboxMode !== 'off';
+  let ranToTheEnd = false;
   try {
-    let runtime = hostRuntime;
-    let submissionDirInEngine = submissionDir;
-    let ensureImages = async (refs: string[]) => {
-      await baseImages.ensure(refs, progress);
-      const alpineStandIns: [string, string][] = [];
-      for (const ref of refs) {
-        const servedBy = await baseImages.alpineServedBy(ref);
-        if (servedBy) alpineStandIns.push([ref, servedBy]);
-      }
-      return { alpineStandIns };
-    };
-    if (useSandbox) {
-      const limits = { ...DEFAULT_SANDBOX_LIMITS, ...options.sandboxLimits };
-      const images = [...workload.images(lab.workload as never), PROBE_IMAGE];
-      // The images must exist on the host before they can be carried into the sandbox.
-      await baseImages.ensure(images, progress);
-      const { openSandbox } = await import('./engine/sandbox.js');
-      progress('opening the sandbox…');
-      try {
-        sandbox = await openSandbox({ host: hostRuntime, runId, labels, limits, images, hostPorts: workload.hostPorts(lab.workload as never), signal, progress });
-      } catch (error) {
-        if (!(error instanceof SandboxUnavailableError)) throw error;
-        if (sandboxMode !== 'auto') throw new UsageError(`${error.message}\n(This grading requires a sandbox: the work is not the grader's own. On your own machine, grading your own work, the default --sandbox auto runs without one.)`);
-        useSandbox = false;
-        notes.push(say('sandboxUnavailable', { reason: error.message }));
-      }
-    }
-    if (sandbox) {
-      const limits = { ...DEFAULT_SANDBOX_LIMITS, ...options.sandboxLimits };
-      runtime = sandbox.runtime;
-      submissionDirInEngine = SUBMISSION_PATH;
-      await sandbox.copyIn(submissionDir, submissionDirInEngine);
-      const inner = new BaseImages(runtime);
-      ensureImages = async (refs: string[]) => {
-        await inner.ensure(refs, progress);
-        return { alpineStandIns: [] };
-      };
-      notes.push(say('sandboxed', { memory: limits.memoryMiB, cpus: limits.cpus, pids: limits.pids, lifetime: limits.lifetimeSeconds }));
-      if (sandbox.profile !== 'rootless') notes.push(say('sandboxRootful', { profile: sandbox.profile }));
-      if (!sandbox.firewall.applied) notes.push(say('sandboxNoFirewall', { reason: sandbox.firewall.reason }));
-    } else if (workload.isolation === 'sandbox' && sandboxMode === 'off') {
-      notes.push(say('sandboxOff'));
-    }
+    isolation = await isolate({
+      host: hostRuntime,
+      baseImages,
+      lab,
+      workload,
+      submissionDir,
+      runId,
+      labels,
+      mode: options.sandbox ?? 'required',
+      ...(options.sandboxLimits ? { limits: options.sandboxLimits } : {}),
+      ...(options.sandboxProfile ? { profile: options.sandboxProfile } : {}),
+      signal,
+      progress,
+      say,
+      ...(options.sandboxKeeper ? { keeper: options.sandboxKeeper, deadlineSeconds } : {}),
+    });
+    sandboxReport = isolation.report;
+    notes.push(...isolation.notes);
+    timings.lap('isolation');
+
+    const { runtime, submissionDirInEngine, ensureImages, sandbox } = isolation;
     const session = new EngineSession({ runtime, labels, signal, ensureImages });
     const workloadContext: WorkloadContext = {
       runtime,
@@ -194,6 +175,8 @@ export async function grade(options: GradeOptions): Promise<Result> {
     session.resolveNamesWith(prepared.findContainer?.bind(prepared));
     notes.push(...prepared.notes);
     progress('workload ready; running the steps…');
+    timings.lap('workload');
+
     const facts: Facts = { ...prepared.facts };
     const base: Omit<ActionContext, keyof Facts> = {
       lang,
@@ -215,10 +198,13 @@ export async function grade(options: GradeOptions): Promise<Result> {
       engine: session,
       operations: prepared.operations,
     };
-    await runSteps(lab, { base, facts, prepared, lang, say, signal, stopReason: () => stopReason, deadlineSeconds, progress, checks, actions, ...(options.onCheck ? { onCheck: options.onCheck } : {}), ...(options.onAction ? { onAction: options.onAction } : {}) });
+    await runSteps(lab, { base, facts, prepared, lang, say, signal, stopReason: stop.reason, deadlineSeconds, progress, checks, actions, ...(options.onCheck ? { onCheck: options.onCheck } : {}), ...(options.onAction ? { onAction: options.onAction } : {}) });
+    timings.lap('steps');
+    ranToTheEnd = !stop.reason();
   } catch (error) {
     if (error instanceof UsageError || error instanceof NoEngineError) throw error;
     // The workload itself could not be set up (or was stopped): the steps not run yet say why.
+    const stopReason = stop.reason();
     const message = stopReason
       ? say(stopReason === 'deadline' ? 'skippedDeadline' : 'skippedInterrupted', { seconds: deadlineSeconds })
       : say(error instanceof EngineError ? 'error' : 'internalError', { reason: messageOf(error) });
@@ -227,14 +213,14 @@ export async function grade(options: GradeOptions): Promise<Result> {
       if (isCheck(step) && !checks.some((c) => c.id === step.id)) checks.push(checkResult(step, lang, { status, message }));
       if (!isCheck(step) && !actions.some((a) => a.id === step.id)) actions.push(actionResult(step as ActionSpec, lang, lab, { status: stopReason ? 'skipped' : 'error', message }));
     }
+    timings.lap(timings.next());
   } finally {
-    clearTimeout(deadline);
-    options.signal?.removeEventListener('abort', onAbort);
+    stop.release();
     progress('cleaning up…');
     const before = Date.now();
     const cleanups: [string, () => Promise<unknown>][] = [
       ['workload', async () => { if (prepared) notes.push(...(await prepared.finish())); }],
-      ['sandbox', async () => sandbox?.dispose()],
+      ['sandbox', async () => isolation?.sandbox && (isolation.release ? isolation.release(ranToTheEnd) : isolation.sandbox.dispose())],
       ['labelled objects', async () => {
         const removed = await removeLabelled(hostRuntime, runId);
         if (removed.problems.length) notes.push(`cleanup: ${removed.problems.join('; ')}`);
@@ -249,6 +235,7 @@ export async function grade(options: GradeOptions): Promise<Result> {
       }
     }
     progress(`cleanup took ${Date.now() - before} ms`);
+    timings.lap('cleanup');
   }
   // Steps appear in the spec's order whatever path filled them.
   const order = new Map(lab.steps.map((s, i) => [s.id, i]));
@@ -264,134 +251,72 @@ export async function grade(options: GradeOptions): Promise<Result> {
     submission: submissionDir,
     notes,
     durationMs: Date.now() - started,
-    isolation: sandbox ? 'sandbox' : 'engine',
+    timings: timings.result(),
+    isolation: isolation?.sandbox ? 'sandbox' : 'engine',
+    sandbox: sandboxReport,
     grader: { version: currentGraderVersion() },
     ungradable,
   };
 }
 
-interface StepRun {
-  base: Omit<ActionContext, keyof Facts>;
-  facts: Facts;
-  prepared: PreparedWorkload;
-  lang: Lang;
-  say: (id: MessageId, data?: Record<string, unknown>) => string;
-  signal: AbortSignal;
-  stopReason: () => 'deadline' | 'interrupted' | null;
-  deadlineSeconds: number;
-  progress: (line: string) => void;
-  checks: CheckResult[];
-  actions: ActionResult[];
-  onCheck?: (check: CheckResult) => void;
-  onAction?: (action: ActionResult) => void;
-}
-
-/** Which facts come from which action, so a step that needs one names the action that did not happen. */
-const FACT_SKIP: Partial<Record<Need, MessageId>> = { rebuild: 'skippedRebuild', stop: 'skippedStop', build: 'skippedBuild', image: 'skippedBuild', container: 'skippedContainer', script: 'skippedScript', compose: 'skippedCompose', counts: 'skippedCounts' };
-
-async function runSteps(lab: Lab, run: StepRun): Promise<void> {
-  const { lang, say, facts, prepared } = run;
-  const outcome = new Map<string, boolean>();
-  let lastCheck: string | null = null;
-  for (const step of lab.steps) {
-    const check = isCheck(step);
-    const kind = check ? checkKind(step.kind)! : actionKind((step as ActionSpec).action)!;
-    const record = (partial: { status: CheckResult['status'] | ActionResult['status']; message: string } & Partial<Omit<CheckResult, 'status' | 'message'>>) => {
-      if (check) {
-        const result = checkResult(step, lang, partial as Pick<CheckResult, 'status' | 'message'> & Partial<CheckResult>);
-        run.checks.push(result);
-        outcome.set(step.id, result.status === 'passed');
-        run.onCheck?.(result);
-        run.progress(`${step.id}: ${result.status} (${result.durationMs} ms)`);
-      } else {
-        const result = { ...actionResult(step as ActionSpec, lang, lab, partial as Pick<ActionResult, 'status' | 'message'>), after: lastCheck };
-        run.actions.push(result);
-        outcome.set(step.id, result.status === 'done');
-        run.onAction?.(result);
-        run.progress(`${step.id}: ${result.status} (${result.durationMs} ms)`);
-      }
-    };
-    if (check) lastCheck = step.id;
-    const stopped = run.stopReason();
-    if (stopped) {
-      record({ status: 'skipped', message: say(stopped === 'deadline' ? 'skippedDeadline' : 'skippedInterrupted', { seconds: run.deadlineSeconds }) });
-      continue;
-    }
-    const failedPrereqs = (step.requires ?? []).filter((id) => outcome.get(id) !== true);
-    if (failedPrereqs.length > 0) {
-      record({ status: 'skipped', message: say(check ? 'skippedRequires' : 'actionSkipped', { ids: failedPrereqs.join(', ') }) });
-      continue;
-    }
-    const missing = needsOf(kind, step).find((need) => facts[need] === undefined);
-    if (missing) {
-      const reason = say(prepared.unavailable[missing] ?? FACT_SKIP[missing] ?? 'skippedContainer', { reason: prepared.unavailableReason ?? '' });
-      record({ status: 'skipped', message: check ? reason : say('actionNeeds', { reason }) });
-      continue;
-    }
-    const ctx: ActionContext = { ...run.base, ...facts };
-    const started = Date.now();
-    try {
-      if (check) {
-        const checkKindDef = kind as CheckKind;
-        const checkSay = sayFor(checkKindDef.messages, lang);
-        const observation = await checkKindDef.evaluate(step as never, ctx as CheckContext, checkSay);
-        if (run.signal.aborted) throw new Stopped();
-        // A failure whose two sides would print alike (a colour code, a trailing space) shows the difference.
-        const [expected, observed] = observation.passed ? [observation.expected, observation.observed] : showDifference(observation.expected, observation.observed);
-        const message = observation.passed ? observed : `${say('expected')}: ${expected}\n${say('observed')}: ${observed}`;
-        record({
-          status: observation.passed ? 'passed' : 'failed',
-          message,
-          expected,
-          observed,
-          durationMs: Date.now() - started,
-          ...(observation.location && !observation.passed ? { location: observation.location } : {}),
-        });
-      } else {
-        const actionKindDef = kind as ActionKind;
-        const done = await actionKindDef.perform(step as never, ctx, sayFor(actionKindDef.messages, lang));
-        if (run.signal.aborted) throw new Stopped();
-        if (done.status === 'done' && done.facts) Object.assign(facts, done.facts);
-        record({ status: done.status, message: done.message, durationMs: Date.now() - started });
-      }
-    } catch (error) {
-      const why = run.stopReason();
-      if (why) {
-        record({ status: 'skipped', message: say(why === 'deadline' ? 'skippedDeadline' : 'skippedInterrupted', { seconds: run.deadlineSeconds }), durationMs: Date.now() - started });
-        continue;
-      }
-      const reason = error instanceof EngineError
-        ? say('error', { reason: error.message })
-        : say('internalError', { reason: `${check ? 'check kind' : 'action'} "${check ? step.kind : (step as ActionSpec).action}": ${messageOf(error)}` });
-      record({ status: 'error', message: reason, durationMs: Date.now() - started });
-    }
+/** The "resolve" stage: the lab's spec (validated), the submission folder, the language. */
+function resolve(options: GradeOptions) {
+  const labDir = resolveLabDir(options.lab, options.labsDir);
+  if (!existsSync(path.join(labDir, 'lab.json'))) throw new UsageError(`no lab "${options.lab}" (looked for ${path.join(labDir, 'lab.json')}); \`npm run grade -- --list\` shows the labs`);
+  preloadValidators();
+  const lab = loadLabFile(path.join(labDir, 'lab.json'));
+  const submissionDir = path.resolve(options.submission ?? labDir);
+  if (!existsSync(submissionDir) || !statSync(submissionDir).isDirectory()) {
+    throw new UsageError(`the submission folder ${submissionDir} does not exist (give --submission DIR, a folder holding your files)`);
   }
+  const lang = chooseLang(options.lang, lab);
+  const say = sayIn(lang);
+  const workload = workloadKind(lab.workload.kind)!;
+  const deliverables = ([] as string[]).concat(workload.deliverable(lab.workload as never));
+  const ungradable = deliverables.some((file) => existsSync(path.join(submissionDir, file))) ? null : { reason: say('missingDeliverable', { file: deliverables.join(' / '), folder: submissionDir }) };
+  return { lab, submissionDir, lang, say, workload, ungradable };
 }
 
-function checkResult(check: CheckSpec, lang: Lang, outcome: Pick<CheckResult, 'status' | 'message'> & Partial<CheckResult>): CheckResult {
-  const passed = outcome.status === 'passed';
+/** The grading's own signal: aborted at the lab's deadline or when the caller's signal is. */
+function deadlineFor(lab: Lab, outer: AbortSignal | undefined) {
+  const deadlineSeconds = Math.min(lab.timeoutSeconds ?? 600, DEADLINE_CEILING_SECONDS);
+  const controller = new AbortController();
+  let stopReason: 'deadline' | 'interrupted' | null = null;
+  const onAbort = () => {
+    stopReason ??= 'interrupted';
+    controller.abort();
+  };
+  if (outer?.aborted) onAbort();
+  outer?.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => {
+    stopReason ??= 'deadline';
+    controller.abort();
+  }, deadlineSeconds * 1000);
   return {
-    id: check.id,
-    title: titleOf(check, lang),
-    points: passed ? check.points : 0,
-    maxPoints: check.points,
-    hint: outcome.status === 'failed' ? (pick(check.hint, lang) ?? null) : null,
-    expected: null,
-    observed: null,
-    durationMs: 0,
-    ...outcome,
+    signal: controller.signal,
+    deadlineSeconds,
+    reason: () => stopReason,
+    release: () => {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onAbort);
+    },
   };
 }
 
-function actionResult(step: ActionSpec, lang: Lang, lab: Lab, outcome: Pick<ActionResult, 'status' | 'message'> & Partial<ActionResult>): ActionResult {
-  const index = lab.steps.findIndex((s: StepSpec) => s.id === step.id);
-  const before = lab.steps.slice(0, index).filter(isCheck);
+/** Milliseconds per stage; a stage cut short by a failure gets the time until then, the ones it skipped 0. */
+function stopwatch() {
+  const spent = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
+  let last = Date.now();
+  let reached = 0;
   return {
-    id: step.id,
-    action: step.action,
-    title: actionTitleOf(step, lang),
-    durationMs: 0,
-    after: before[before.length - 1]?.id ?? null,
-    ...outcome,
+    lap(stage: Stage) {
+      const now = Date.now();
+      spent[stage] += now - last;
+      last = now;
+      reached = Math.max(reached, STAGES.indexOf(stage) + 1);
+    },
+    /** The stage under way (the one a failure interrupted). */
+    next: (): Stage => STAGES[Math.min(reached, STAGES.length - 2)]!,
+    result: () => ({ ...spent }),
   };
 }

@@ -52,8 +52,20 @@ export interface Result {
   /** What the grader did around the checks that the student should know (objects removed, stand-ins built…). */
   notes: string[];
   durationMs: number;
+  /**
+   * Milliseconds spent in each stage of the grading (grade.ts: resolve, engine, isolation,
+   * workload, steps, cleanup): where a slow grading's time went. Absent in results written
+   * before stages were timed, and in a batch's record of a grading that could not run.
+   */
+  timings?: Record<'resolve' | 'engine' | 'isolation' | 'workload' | 'steps' | 'cleanup', number>;
   /** Where student work ran: a throw-away sandbox engine, or the engine itself (`--sandbox off`, image labs). */
   isolation: 'sandbox' | 'engine';
+  /**
+   * For script and Compose labs: the sandbox profile the grading ran with (null: none could
+   * be made, see notes), whether it holds the hostile table, and every profile not used with
+   * why (not safe, this machine's preflight, a failed start). Absent or null for image labs.
+   */
+  sandbox?: { profile: string | null; safe: boolean; refused: { profile: string; reason: string }[] } | null;
   grader: { version: string };
   /** Set when the lab's main deliverable (its Dockerfile, its commands.sh…) is missing: nothing of the student's could be graded. */
   ungradable?: { reason: string } | null;

@@ -1,8 +1,8 @@
 import type { Static, TObject } from '@sinclair/typebox';
-import type { BuildFacts, ContainerFacts, StopFacts } from '../engine/facts.js';
+import type { BuildFacts, ContainerFacts, StopFacts } from '../engine/index.js';
 import type { CheckContext, Facts, Messages, Need, Say } from '../checks/types.js';
 import type { ActionSpec } from '../spec/schema.js';
-import type { ComposeCommandResult } from '../engine/compose.js';
+import type { ComposeCommandResult } from '../compose/index.js';
 
 /** A container the grader starts for its own observation (e.g. a fresh one on the student's volume). */
 export interface GraderContainerSpec {

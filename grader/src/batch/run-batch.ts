@@ -1,3 +1,5 @@
+// Over 300 lines because the batch's loop (queue, resume, per-grading snapshot, retries, progress) shares its state;
+// its parts that stand alone are the other batch/ files.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Lang } from '../i18n/lang.js';

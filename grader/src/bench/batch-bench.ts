@@ -9,9 +9,10 @@ import { runBatch, type BatchGrader, type BatchRun } from '../batch/run-batch.js
 import { writeOutputs } from '../batch/write-outputs.js';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../paths.js';
+import { casesDir, isGivenEntry } from '../spec/cases.js';
 
 /**
- * npm run bench:batch — grades a synthetic class (the fixtures of every lab that
+ * npm run bench:batch — grades a synthetic class (the cases of every lab that
  * has some, copied under several student names, some of them identical) with the
  * real grader, sequentially (--jobs 1) and in batch (default --jobs), in one run
  * and with the same warm caches; then runs the batch again with nothing to do.
@@ -29,13 +30,13 @@ const VARIANTS: Record<string, string[]> = {
   'lab-04': ['reference', 'wrong-still-port-80', 'wrong-latest'],
 };
 
-/** A student's copy of the course with the given lab files and, over them, the fixture variant's files. */
+/** A student's copy of the course with the given lab files and, over them, the case's files (labs/lab-NN/tests/<case>/). */
 function assemble(classDir: string, student: string, lab: string, variant: string): void {
   const dir = path.join(classDir, student, 'labs', lab);
   mkdirSync(dir, { recursive: true });
   const labDir = path.join(ROOT, 'labs', lab);
-  for (const entry of readdirSync(labDir)) if (entry !== 'lab.json' && entry !== 'README.md') cpSync(path.join(labDir, entry), path.join(dir, entry), { recursive: true });
-  cpSync(path.join(ROOT, 'tests/fixtures', lab, variant), dir, { recursive: true });
+  for (const entry of readdirSync(labDir)) if (isGivenEntry(entry)) cpSync(path.join(labDir, entry), path.join(dir, entry), { recursive: true });
+  cpSync(path.join(casesDir(labDir), variant), dir, { recursive: true });
 }
 
 interface Phase {
@@ -85,8 +86,8 @@ function resumeWithCli(classDir: string, out: string, labs: string[]): Promise<{
 }
 
 async function main(): Promise<void> {
-  const labs = Object.keys(VARIANTS).filter((lab) => existsSync(path.join(ROOT, 'labs', lab, 'lab.json')) && existsSync(path.join(ROOT, 'tests/fixtures', lab)));
-  if (labs.length === 0) throw new Error('no lab with fixtures under tests/fixtures/lab-NN/');
+  const labs = Object.keys(VARIANTS).filter((lab) => existsSync(path.join(ROOT, 'labs', lab, 'lab.json')) && existsSync(casesDir(path.join(ROOT, 'labs', lab))));
+  if (labs.length === 0) throw new Error('no lab with cases under labs/lab-NN/tests/');
   const work = mkdtempSync(path.join(os.tmpdir(), 'dockerlab-batch-bench-'));
   const classDir = path.join(work, 'class');
   const students = Array.from({ length: STUDENTS }, (_, i) => `student-${String(i + 1).padStart(2, '0')}`);

@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../paths.js';
+import { casesDir, isGivenEntry } from '../spec/cases.js';
 import { execa } from 'execa';
 
 /**
@@ -46,8 +47,8 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dockerlab-bench-'));
   const labDir = path.join(ROOT, 'labs/lab-03');
-  for (const entry of readdirSync(labDir)) if (entry !== 'lab.json' && entry !== 'README.md') cpSync(path.join(labDir, entry), path.join(dir, entry), { recursive: true });
-  cpSync(path.join(ROOT, 'tests/fixtures/lab-03/reference'), dir, { recursive: true });
+  for (const entry of readdirSync(labDir)) if (isGivenEntry(entry)) cpSync(path.join(labDir, entry), path.join(dir, entry), { recursive: true });
+  cpSync(path.join(casesDir(labDir), 'reference'), dir, { recursive: true });
   const grader = () => execa('node', [CLI, 'lab-03', '--submission', dir, '--format', 'json', '--quiet']);
   const raw = () => execa('bash', ['-c', RAW, 'raw', dir]);
   try {
@@ -58,8 +59,14 @@ async function main(): Promise<void> {
     await raw();
     const graderTimes: number[] = [];
     const rawTimes: number[] = [];
+    const stages: Record<string, number>[] = [];
     for (let i = 0; i < RUNS; i++) {
-      graderTimes.push(await timed(grader));
+      graderTimes.push(
+        await timed(async () => {
+          const run = await grader();
+          stages.push((JSON.parse(run.stdout) as { timings?: Record<string, number> }).timings ?? {});
+        }),
+      );
       rawTimes.push(await timed(raw));
       process.stderr.write(`run ${i + 1}/${RUNS}: grader ${graderTimes[i]!.toFixed(0)} ms, raw ${rawTimes[i]!.toFixed(0)} ms\n`);
     }
@@ -71,6 +78,9 @@ async function main(): Promise<void> {
     process.stdout.write(`grader median: ${g.toFixed(0)} ms over ${RUNS} runs (lab-03 reference, warm caches)\n`);
     process.stdout.write(`raw docker CLI median: ${r.toFixed(0)} ms over ${RUNS} runs (build, run, wait for HTTP, inspect, exec, top, logs, remove)\n`);
     process.stdout.write(`grader/raw ratio: ${(g / r).toFixed(2)}\n`);
+    // Where the grader's time goes (the result's timings, median per stage).
+    const names = Object.keys(stages[0] ?? {});
+    process.stdout.write(`grader stages (median ms): ${names.map((n) => `${n} ${median(stages.map((s) => s[n] ?? 0)).toFixed(0)}`).join(', ')}\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

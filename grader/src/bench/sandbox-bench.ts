@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { createHostRuntime, type Runtime } from '../engine/runtime.js';
-import { DEFAULT_SANDBOX_LIMITS, SUBMISSION_PATH, ensureSandboxImage, openSandbox, type Sandbox, type SandboxOptions } from '../engine/sandbox.js';
+import { createHostRuntime, type Runtime } from '../engine/index.js';
+import { DEFAULT_SANDBOX_LIMITS, SUBMISSION_PATH, ensureSandboxImage, openSandbox, type Sandbox, type SandboxOptions } from '../sandbox/index.js';
 
 /**
  * Times the sandbox engine with warm caches (sandbox image and stores built by a
@@ -105,7 +105,7 @@ async function startMirror(host: Runtime): Promise<{ url: string; join: (network
   }
 }
 
-/** lab-01's reference script (tests/fixtures/lab-01), as a student runs it inside the sandbox. */
+/** lab-01's reference script (labs/lab-01/tests/reference), as a student runs it inside the sandbox. */
 const LAB01_SCRIPT = `#!/bin/bash
 docker run -d --name mon-serveur -p 8080:80 nginx:1.27
 docker run -d --name ancien nginx:1.27

@@ -1,31 +1,24 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { BaseImages } from '../engine/base-images.js';
-import { createHostRuntime } from '../engine/runtime.js';
+import { BaseImages } from '../build/index.js';
+import { createHostRuntime } from '../engine/index.js';
 import { grade } from '../grade.js';
 import { fromRoot } from '../paths.js';
-import { listLabIds } from '../spec/load.js';
+import { listLabIds, loadLabFile } from '../spec/load.js';
+import { assembleCase, casesDir, CASES_FILE, readCases, type LabCase } from '../spec/cases.js';
 
 /**
- * How long each fixture of each lab takes to get its verdict, warm, graded in
+ * How long each case of each lab takes to get its verdict, warm, graded in
  * process one after the other: wrong work must be told fast (target: 8 s),
  * except where the mistake is waiting itself (a hung script, a healthcheck that
- * never turns healthy), marked `"waits"` in variants.json. Prints a table, then
+ * never turns healthy), marked `"waits"` in tests/cases.json. Prints a table, then
  * the slowest wrong variant and how many are over the target.
  * Usage: npm run bench:verdicts [-- lab-03,lab-04]
  */
-interface Variant { name: string; failed: string[]; skipped: string[]; waits?: string }
-
 const TARGET_MS = 8000;
-const FIXTURES = fromRoot('tests', 'fixtures');
 
-function assemble(lab: string, variant: string): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), `dockerlab-bench-${lab}-`));
-  const labDir = fromRoot('labs', lab);
-  for (const entry of readdirSync(labDir)) if (entry !== 'lab.json' && entry !== 'README.md') cpSync(path.join(labDir, entry), path.join(dir, entry), { recursive: true });
-  cpSync(path.join(FIXTURES, lab, variant), dir, { recursive: true });
-  return dir;
+function assemble(lab: string, variant: LabCase): string {
+  return assembleCase(fromRoot('labs', lab), variant);
 }
 
 async function main(): Promise<void> {
@@ -34,14 +27,14 @@ async function main(): Promise<void> {
   const baseImages = new BaseImages(runtime);
   const rows: { lab: string; variant: string; ms: number; right: boolean; wrongWork: boolean; waits: string | undefined; score: string }[] = [];
   for (const lab of listLabIds().filter((l) => !wanted || wanted.includes(l))) {
-    const file = path.join(FIXTURES, lab, 'variants.json');
-    if (!existsSync(file)) continue;
-    const variants = JSON.parse(readFileSync(file, 'utf8')) as Variant[];
+    const labDir = fromRoot('labs', lab);
+    if (!existsSync(path.join(casesDir(labDir), CASES_FILE))) continue;
+    const variants = readCases(labDir, loadLabFile(path.join(labDir, 'lab.json')).checks.map((c) => c.id));
     // One untimed run warms the caches (base images, layer cache, sandbox store) as a class run would be.
-    const warm = assemble(lab, variants[0]!.name);
+    const warm = assemble(lab, variants[0]!);
     await grade({ lab, submission: warm, runtime, baseImages, lang: 'en', logsDir: null }).finally(() => rmSync(warm, { recursive: true, force: true }));
     for (const variant of variants) {
-      const dir = assemble(lab, variant.name);
+      const dir = assemble(lab, variant);
       const started = Date.now();
       try {
         const result = await grade({ lab, submission: dir, runtime, baseImages, lang: 'en', logsDir: null });
@@ -50,7 +43,7 @@ async function main(): Promise<void> {
         const skipped = result.checks.filter((c) => c.status === 'skipped').map((c) => c.id).sort();
         const right = JSON.stringify(failed) === JSON.stringify([...variant.failed].sort()) && JSON.stringify(skipped) === JSON.stringify([...variant.skipped].sort()) && result.checks.every((c) => c.status !== 'error');
         rows.push({ lab, variant: variant.name, ms, right, wrongWork: variant.failed.length > 0, waits: variant.waits, score: `${result.score}/${result.maxScore}` });
-        process.stderr.write(`${lab} ${variant.name}: ${(ms / 1000).toFixed(1)} s${right ? '' : ' (VERDICT DIFFERS FROM variants.json)'}\n`);
+        process.stderr.write(`${lab} ${variant.name}: ${(ms / 1000).toFixed(1)} s${right ? '' : ' (VERDICT DIFFERS FROM tests/cases.json)'}\n`);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -59,13 +52,13 @@ async function main(): Promise<void> {
   const width = Math.max(...rows.map((r) => `${r.lab} ${r.variant}`.length));
   process.stdout.write(`${'lab / variant'.padEnd(width)}  verdict   score   note\n`);
   for (const r of rows) {
-    const note = [!r.right ? 'verdict differs from variants.json' : '', r.waits ? `waiting is the mistake: ${r.waits}` : '', r.wrongWork && !r.waits && r.ms > TARGET_MS ? `OVER ${TARGET_MS / 1000} s` : ''].filter(Boolean).join('; ');
+    const note = [!r.right ? 'verdict differs from tests/cases.json' : '', r.waits ? `waiting is the mistake: ${r.waits}` : '', r.wrongWork && !r.waits && r.ms > TARGET_MS ? `OVER ${TARGET_MS / 1000} s` : ''].filter(Boolean).join('; ');
     process.stdout.write(`${`${r.lab} ${r.variant}`.padEnd(width)}  ${`${(r.ms / 1000).toFixed(1)} s`.padStart(7)}  ${r.score.padStart(6)}  ${note}\n`);
   }
   const judged = rows.filter((r) => r.wrongWork && !r.waits);
   const slowest = judged.reduce((a, b) => (b.ms > a.ms ? b : a), judged[0]!);
   process.stdout.write(`\nwrong variants: ${judged.length} (+${rows.filter((r) => r.waits).length} whose mistake is waiting); over ${TARGET_MS / 1000} s: ${judged.filter((r) => r.ms > TARGET_MS).length}; slowest: ${slowest ? `${slowest.lab} ${slowest.variant} ${(slowest.ms / 1000).toFixed(1)} s` : '-'}\n`);
-  process.stdout.write(`verdicts differing from variants.json: ${rows.filter((r) => !r.right).length}\n`);
+  process.stdout.write(`verdicts differing from tests/cases.json: ${rows.filter((r) => !r.right).length}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { ContainerFacts, HttpAnswer, ListeningSocket } from '../engine/facts.js';
+import type { ContainerFacts, HttpAnswer, ListeningSocket } from '../engine/index.js';
 import { format, type Lang } from '../i18n/lang.js';
 import type { Catalog } from '../i18n/messages.js';
 import { describeSocket } from '../lib/proc-net.js';

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { ContainerState } from '../engine/facts.js';
+import type { ContainerState } from '../engine/index.js';
 import { pollUntil } from '../lib/poll.js';
 import { ContainerName, containerNeeds, finalStageLine, isObservation, notRunning, targetContainer, truncate } from './common.js';
 import { defineCheck } from './types.js';

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { HttpAnswer } from '../engine/facts.js';
+import type { HttpAnswer } from '../engine/index.js';
 import { describeHttpFailure, truncate } from './common.js';
 import type { CheckContext } from './types.js';
 import { defineCheck } from './types.js';

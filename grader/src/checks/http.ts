@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { ContainerFacts, HttpAnswer } from '../engine/facts.js';
+import type { ContainerFacts, HttpAnswer } from '../engine/index.js';
 import { describeHttpFailure, hopelessWatch, notRunning, regexProblems, truncate, whyPortIsSilent } from './common.js';
 import type { CheckContext, Observation } from './types.js';
 import { defineCheck } from './types.js';

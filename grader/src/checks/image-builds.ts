@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { BuildFailure } from '../engine/facts.js';
+import type { BuildFailure } from '../engine/index.js';
 import { defineCheck } from './types.js';
 
 /** Lines of the failing step's output shown in the report (the log file has them all). */

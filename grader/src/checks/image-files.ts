@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { finalBase, parseDockerfile } from '../dockerfile/parse.js';
-import type { FoundFile } from '../engine/facts.js';
+import type { FoundFile } from '../engine/index.js';
+import { RelativePath } from '../spec/schema.js';
 import { observe, regexProblems } from './common.js';
+import { imageEntryMatcher, listSubmissionFiles, type SubmissionFile } from './submission-files.js';
 import type { CheckContext } from './types.js';
 import { defineCheck } from './types.js';
 
@@ -17,22 +19,47 @@ async function baseLayersOf(ctx: CheckContext): Promise<string[]> {
   return (await ctx.imageConfig(base.base))?.layers ?? [];
 }
 
+/** What a check of this kind looks for, in words: the spec's names, pattern and prefixes, and the submission's own folders. */
+function describedTargets(check: { names?: string[] | undefined; namesMatch?: string | undefined; paths?: string[] | undefined; submissionFiles?: string[] | undefined }): string {
+  return [...(check.names ?? []), ...(check.namesMatch ? [`/${check.namesMatch}/`] : []), ...(check.paths ?? []).map((p) => `${p}*`), ...(check.submissionFiles ?? [])].join(', ');
+}
+
+/**
+ * The submission's files the patterns select, relative to the build context
+ * (what a COPY sees): a file outside the context cannot be in the image.
+ */
+function submissionTargets(patterns: readonly string[], ctx: CheckContext): { files: SubmissionFile[]; truncated: boolean } {
+  const context = typeof ctx.lab.workload.context === 'string' ? path.posix.normalize(ctx.lab.workload.context).replace(/\/+$/, '') : '.';
+  const { files, truncated } = listSubmissionFiles(ctx.submissionDir, patterns);
+  if (context === '.' || context === '') return { files, truncated };
+  const prefix = `${context}/`;
+  return { files: files.filter((f) => f.rel.startsWith(prefix)).map((f) => ({ ...f, rel: f.rel.slice(prefix.length) })), truncated };
+}
+
 export const imageFilesAbsent = defineCheck({
   kind: 'image-files-absent',
-  description: 'No file or link whose name is in `names` (or matches `namesMatch`) or whose path starts with one of `paths` exists in the image: in its final filesystem (`image`), in the layers its Dockerfile added on top of the base image (`added-layers`: a file deleted by a later RUN still ships in the layer that made it), or both. Read through the engine: no shell is needed (`scratch` images have none). Directories are ignored.',
+  description:
+    "No file or link whose name is in `names` (or matches `namesMatch`), whose path starts with one of `paths`, or that is one of the submission's own files selected by `submissionFiles` exists in the image: in its final filesystem (`image`), in the layers its Dockerfile added on top of the base image (`added-layers`: a file deleted by a later RUN still ships in the layer that made it), or both. `submissionFiles` are paths in the submission folder (`notes/`: every file below it; `**/__pycache__/`: such a folder at any depth; `*` within a name): the files are listed from the student's own folder at grading time, whatever their names, and one is found in the image where a path ends with its path in the build context and has its size. Read through the engine: no shell is needed (`scratch` images have none). Directories are ignored.",
   example: { paths: ['/var/lib/apt/lists/'], in: 'added-layers' },
   params: Type.Object({
     names: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 50 })),
     namesMatch: Type.Optional(Type.String({ maxLength: 300, description: 'A regular expression on the file name.' })),
     paths: Type.Optional(Type.Array(Type.String({ pattern: '^/', maxLength: 1000 }), { maxItems: 20, description: 'Path prefixes, e.g. "/var/lib/apt/lists/".' })),
+    submissionFiles: Type.Optional(
+      Type.Array(RelativePath('Files of the submission folder that must stay out of the image, whatever their names: "notes/" (every file below it), "**/__pycache__/" (such a folder at any depth), "secrets.env".'), {
+        minItems: 1,
+        maxItems: 20,
+        description: "Paths in the student's own folder whose files, as found there at grading time, must not be in the image.",
+      }),
+    ),
     in: Type.Optional(Scope),
   }),
   needs: ['image'],
   validate(check) {
-    const problems = check.names === undefined && check.namesMatch === undefined && check.paths === undefined ? [{ path: '', message: 'give at least one of "names", "namesMatch" or "paths"' }] : [];
+    const problems = check.names === undefined && check.namesMatch === undefined && check.paths === undefined && check.submissionFiles === undefined ? [{ path: '', message: 'give at least one of "names", "namesMatch", "paths" or "submissionFiles"' }] : [];
     return [...problems, ...(check.namesMatch !== undefined ? regexProblems(check.namesMatch, '', '/namesMatch') : [])];
   },
-  titleData: (check) => ({ what: [...(check.names ?? []), ...(check.namesMatch ? [`/${check.namesMatch}/`] : []), ...(check.paths ?? []).map((p) => `${p}*`)].join(', ') }),
+  titleData: (check) => ({ what: describedTargets(check) }),
   messages: {
     en: {
       title: 'The image holds none of: {what}',
@@ -45,6 +72,9 @@ export const imageFilesAbsent = defineCheck({
       inLayer: '{path} (layer {layer}: {createdBy})',
       scannedImage: 'final filesystem read',
       scannedLayers: '{count} added layer(s) read',
+      submissionFiles: "the submission's {count} file(s) under {patterns} ({list})",
+      submissionFilesCut: "the submission's first {count} file(s) under {patterns} ({list}; the folder holds more than the grader reads)",
+      submissionFilesNone: "the submission's files under {patterns} (it has none)",
     },
     fr: {
       title: "L'image ne contient aucun de : {what}",
@@ -57,19 +87,33 @@ export const imageFilesAbsent = defineCheck({
       inLayer: '{path} (couche {layer} : {createdBy})',
       scannedImage: 'système de fichiers final lu',
       scannedLayers: '{count} couche(s) ajoutée(s) lue(s)',
+      submissionFiles: 'les {count} fichier(s) du dossier rendu sous {patterns} ({list})',
+      submissionFilesCut: 'les {count} premiers fichiers du dossier rendu sous {patterns} ({list} ; le dossier en contient plus que le correcteur n’en lit)',
+      submissionFilesNone: "les fichiers du dossier rendu sous {patterns} (il n'y en a aucun)",
     },
   },
   async evaluate(check, ctx, say) {
     const scope = check.in ?? 'image';
-    const what = [...(check.names ?? []), ...(check.namesMatch ? [`/${check.namesMatch}/`] : []), ...(check.paths ?? []).map((p) => `${p}*`)].join(', ');
+    const own = check.submissionFiles ? submissionTargets(check.submissionFiles, ctx) : null;
+    const ownWords = own
+      ? own.files.length === 0
+        ? say('submissionFilesNone', { patterns: check.submissionFiles!.join(', ') })
+        : say(own.truncated ? 'submissionFilesCut' : 'submissionFiles', {
+            count: own.files.length,
+            patterns: check.submissionFiles!.join(', '),
+            list: `${own.files.slice(0, 6).map((f) => f.rel).join(', ')}${own.files.length > 6 ? ', …' : ''}`,
+          })
+      : null;
+    const what = [describedTargets({ ...check, submissionFiles: undefined }), ownWords].filter((w) => w).join(', ');
     const expected = say('expected', { what, where: say(scope === 'image' ? 'image' : scope === 'added-layers' ? 'addedLayers' : 'both') });
     const names = new Set(check.names ?? []);
     const pattern = check.namesMatch ? new RegExp(check.namesMatch) : null;
     const prefixes = (check.paths ?? []).map((p) => (p.endsWith('/') ? p : `${p}/`));
-    const match = (entry: { path: string; type: FoundFile['type'] }) => {
+    const isOwn = own && own.files.length > 0 ? imageEntryMatcher(own.files) : () => false;
+    const match = (entry: { path: string; type: FoundFile['type']; size: number }) => {
       if (entry.type === 'directory') return false;
       const name = path.posix.basename(entry.path);
-      return names.has(name) || (pattern !== null && pattern.test(name.slice(0, 255))) || prefixes.some((p) => entry.path.startsWith(p));
+      return names.has(name) || (pattern !== null && pattern.test(name.slice(0, 255))) || prefixes.some((p) => entry.path.startsWith(p)) || isOwn(entry);
     };
     const image = ctx.image!;
     const found: FoundFile[] = [];

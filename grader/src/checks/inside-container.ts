@@ -1,9 +1,8 @@
 import { Type } from '@sinclair/typebox';
-import { EngineError } from '../engine/errors.js';
+import { type ContainerFacts, EngineError } from '../engine/index.js';
 import { pollUntil } from '../lib/poll.js';
 import { ContainerName, containerNeeds, describeLog, hopelessWatch, isObservation, targetContainer, truncate } from './common.js';
 import type { InsideHttpAnswer, NameResolution } from './types.js';
-import type { ContainerFacts } from '../engine/facts.js';
 import { defineCheck } from './types.js';
 
 const HostName = Type.String({ pattern: '^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$', maxLength: 253 });

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
-import { EngineError } from '../engine/errors.js';
-import type { HttpAnswer } from '../engine/facts.js';
+import { EngineError, type HttpAnswer } from '../engine/index.js';
 import { describeHttpFailure, observe, truncate } from './common.js';
 import type { CheckContext } from './types.js';
 import { defineCheck } from './types.js';

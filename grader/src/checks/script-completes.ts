@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { lastLines } from '../engine/stream.js';
+import { lastLines } from '../engine/index.js';
 import { defineCheck } from './types.js';
 
 export const scriptCompletes = defineCheck({

@@ -1,8 +1,8 @@
 import type { Static, TObject } from '@sinclair/typebox';
 import type { Lang } from '../i18n/lang.js';
 import type { CheckSpec, Lab } from '../spec/schema.js';
-import type { BuildFacts, ContainerFacts, HttpAnswer, ImageConfig, ImageFacts, ListeningSocket, ScriptFacts, StopFacts, VolumeFacts } from '../engine/facts.js';
-import type { ComposeFacts } from '../engine/compose.js';
+import type { BuildFacts, ContainerFacts, HttpAnswer, ImageConfig, ImageFacts, ListeningSocket, ScriptFacts, StopFacts, VolumeFacts } from '../engine/index.js';
+import type { ComposeFacts } from '../compose/index.js';
 
 /**
  * What the workload and the actions before a step produced. A check or an action

@@ -90,7 +90,7 @@ export function finalBase(parsed: ParsedDockerfile): { base: string; line: numbe
   return null;
 }
 
-/** The stage a builder names a step with (see engine/build-output.ts). */
+/** The stage a builder names a step with (see build/output.ts). */
 export interface StepStage {
   index: number | null;
   label: string | null;

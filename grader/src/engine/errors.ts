@@ -8,8 +8,11 @@ export class EngineError extends Error {
 
 /** No sandbox engine can be made here (Docker Desktop, a remote engine, not Linux): the caller decides whether to go on without one. */
 export class SandboxUnavailableError extends EngineError {
-  constructor(message: string) {
+  /** The sandbox profiles that were refused, and why (for the result, when the grading goes on without a sandbox). */
+  readonly refused: { profile: string; reason: string }[];
+  constructor(message: string, refused: { profile: string; reason: string }[] = []) {
     super(message);
+    this.refused = refused;
     this.name = 'SandboxUnavailableError';
   }
 }

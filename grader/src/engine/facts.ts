@@ -160,12 +160,7 @@ export interface ProcessInfo {
 }
 
 /** A TCP socket a container listens on, read from /proc/net/tcp{,6} of its network namespace. */
-export interface ListeningSocket {
-  address: string;
-  port: number;
-  /** Reachable only from inside the container (127.0.0.1 / ::1). */
-  loopbackOnly: boolean;
-}
+export type { ListeningSocket } from '../lib/proc-net.js';
 
 export interface ContainerFacts {
   readonly name: string;

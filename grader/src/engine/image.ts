@@ -1,5 +1,6 @@
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import tarStream from 'tar-stream';
 import { envRecord, healthcheckOf } from './container.js';
 import { EngineError, isNotFound, messageOf } from './errors.js';
@@ -155,7 +156,20 @@ export class EngineImage implements ImageFacts {
         return;
       }
       if (!/(^|\/)layer\.tar$|^blobs\/sha256\//.test(entry.path)) return;
-      const digest = hashing(body);
+      const blob = await sniffBlob(body);
+      // An OCI layout (docker save on the containerd image store) keeps the config and manifests as blobs too.
+      if (blob.kind === 'json') {
+        smallFiles.set(entry.path, (await readUpTo(blob.stream, 4 * 1024 * 1024)).data);
+        return;
+      }
+      if (blob.kind === 'unreadable') {
+        blob.stream.resume();
+        await ended(blob.stream);
+        return;
+      }
+      // Keyed by the uncompressed digest (the config's diff_id): a gzip layer is read through gunzip.
+      const layer = blob.stream;
+      const digest = hashing(layer);
       const entries: TarEntryInfo[] = [];
       const inner = tarStream.extract();
       const parsed = new Promise<void>((resolve) => {
@@ -168,14 +182,14 @@ export class EngineImage implements ImageFacts {
           data.resume();
         });
         inner.on('finish', resolve);
-        // A blob that is not a tar (a config, a manifest) just yields nothing.
-        inner.on('error', () => resolve());
+        // A blob that is not a tar just yields nothing.
+        inner.on('error', () => {
+          layer.resume();
+          resolve();
+        });
       });
-      (body as Readable).pipe(inner);
-      await new Promise<void>((resolve) => {
-        body.on('end', resolve);
-        body.on('close', resolve);
-      });
+      layer.pipe(inner as unknown as NodeJS.WritableStream);
+      await ended(layer);
       await parsed;
       byLayer.set(digest(), entries);
     });
@@ -202,6 +216,57 @@ export class EngineImage implements ImageFacts {
       throw new EngineError(`could not create a probe container from ${this.ref}: ${messageOf(error)}`, undefined, { cause: error });
     }
   }
+}
+
+type SniffedBlob = { kind: 'json' | 'tar' | 'unreadable'; stream: Readable };
+
+/**
+ * What a blob of a saved image is, from its first bytes: JSON (a config, a manifest,
+ * an index), a gzip-compressed layer (read through gunzip: the containerd store keeps
+ * layers as they are pushed), zstd (Node 20's zlib cannot read it: left unread), or a
+ * plain tar (the overlay2 store's docker save). Errors of the source end the stream
+ * instead of escaping as unhandled 'error' events.
+ */
+export async function sniffBlob(body: Readable): Promise<SniffedBlob> {
+  const pass = new PassThrough();
+  const onError = () => pass.end();
+  body.on('error', onError);
+  (body as Readable).pipe(pass);
+  const head = await new Promise<Buffer>((resolve) => {
+    const done = () => {
+      pass.off('readable', onReadable);
+      pass.off('end', done);
+      resolve(Buffer.alloc(0));
+    };
+    const onReadable = () => {
+      const chunk = pass.read() as Buffer | null;
+      if (chunk === null) return;
+      pass.off('readable', onReadable);
+      pass.off('end', done);
+      pass.unshift(chunk);
+      resolve(chunk);
+    };
+    pass.on('readable', onReadable);
+    pass.once('end', done);
+  });
+  if (head[0] === 0x7b) return { kind: 'json', stream: pass };
+  if (head[0] === 0x1f && head[1] === 0x8b) {
+    const gunzip = createGunzip();
+    gunzip.on('error', () => gunzip.end());
+    pass.pipe(gunzip);
+    return { kind: 'tar', stream: gunzip };
+  }
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return { kind: 'unreadable', stream: pass };
+  return { kind: 'tar', stream: pass };
+}
+
+function ended(stream: Readable): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (stream.readableEnded || stream.destroyed) return resolve();
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+    stream.once('error', () => resolve());
+  });
 }
 
 /** The `created_by` of each non-empty history entry of the saved image's config, in layer order. */

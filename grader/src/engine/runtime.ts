@@ -38,10 +38,47 @@ export interface Runtime {
   readonly hostAddress: string;
   /** The host address the grader's own containers publish ports on: loopback for a local engine, all addresses for a remote one. */
   readonly bindAddress: string;
+  /**
+   * Set when the engine does not run on this machine (tcp://, ssh://, or an engine in a
+   * container or VM reached through a socket: DOCKERLAB_ENGINE_ADDRESS): its ports are
+   * not on 127.0.0.1, its bind mounts resolve on its own filesystem, and no sandbox can
+   * be made on it. Undefined: the engine is this machine's.
+   */
+  readonly remote?: RemoteEngine;
   /** The builder `docker build` uses here: the engine's default unless forced. */
   builder(): Promise<Builder>;
   /** An HTTP request to a port published on this engine's host (directly, or from inside a sandbox). */
   http(request: HostHttpRequest): Promise<HttpAnswer>;
+}
+
+export interface RemoteEngine {
+  /** Folders of this machine the engine sees at the same paths (DOCKERLAB_ENGINE_SHARES); usually none. */
+  readonly shares: readonly string[];
+}
+
+/** Whether a bind mount of `file` (a path of this machine) shows the engine that file: always on a local engine, under a shared folder on a remote one. */
+export function engineSees(runtime: Pick<Runtime, 'remote'>, file: string): boolean {
+  if (!runtime.remote) return true;
+  const resolved = path.resolve(file);
+  return runtime.remote.shares.some((share) => {
+    const root = path.resolve(share);
+    return resolved === root || resolved.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
+  });
+}
+
+/**
+ * Where this engine runs, from the environment: DOCKERLAB_ENGINE_ADDRESS names the
+ * address its published ports answer on (an engine in a container or VM reached through
+ * a unix socket, e.g. scripts/engine28.sh's), DOCKERLAB_ENGINE_SHARES the folders
+ * (colon-separated) it sees at the same paths; a tcp:// or ssh:// DOCKER_HOST is
+ * remote at its host. A loopback address is this machine.
+ */
+export function engineLocationOf(dockerHost: string | undefined, env: NodeJS.ProcessEnv): { hostAddress: string; remote?: RemoteEngine } {
+  const given = env.DOCKERLAB_ENGINE_ADDRESS?.trim();
+  const hostAddress = given || hostAddressOf(dockerHost);
+  if (/^(127\.|::1$|localhost$)/.test(hostAddress)) return { hostAddress: given && given !== 'localhost' ? given : '127.0.0.1' };
+  const shares = (env.DOCKERLAB_ENGINE_SHARES ?? '').split(':').map((s) => s.trim()).filter((s) => path.isAbsolute(s));
+  return { hostAddress, remote: { shares } };
 }
 
 export interface HostRuntimeOptions {
@@ -114,19 +151,40 @@ export function createHostRuntime(options: HostRuntimeOptions = {}): Runtime {
   const env = options.env ?? process.env;
   const dockerHost = options.dockerHost ?? (env.DOCKER_HOST || undefined);
   const cliEnv = cliEnvFrom(env, dockerHost);
-  const hostAddress = hostAddressOf(dockerHost);
+  const { hostAddress, remote } = engineLocationOf(dockerHost, env);
+  const docker = dockerClient(dockerHost, env);
   const choice = options.builder ?? builderChoiceFrom(env.DOCKERLAB_BUILDER) ?? 'auto';
   let builder: Promise<Builder> | undefined;
   return {
-    description: dockerHost ? `the Docker engine at ${dockerHost}` : 'the local Docker engine',
-    docker: dockerClient(dockerHost, env),
+    description: dockerHost ? `the Docker engine at ${dockerHost}${hostAddress !== hostAddressOf(dockerHost) ? ` (its ports on ${hostAddress})` : ''}` : 'the local Docker engine',
+    docker,
     cliEnv,
     hostAddress,
-    bindAddress: hostAddress === '127.0.0.1' ? '127.0.0.1' : '0.0.0.0',
+    bindAddress: remote ? '0.0.0.0' : '127.0.0.1',
+    ...(remote ? { remote } : {}),
     builder() {
       builder ??= choice === 'auto' ? defaultBuilder(cliEnv, env) : Promise.resolve(choice);
       return builder;
     },
-    http: (request) => requestOnce({ host: hostAddress, ...request }),
+    http: remote ? (request) => remoteHttp(docker, hostAddress, request) : (request) => requestOnce({ host: hostAddress, ...request }),
+  };
+}
+
+/**
+ * A request to a remote engine's published port. A port the student published on
+ * 127.0.0.1 (`-p 127.0.0.1:8080:80`) is on the loopback of the engine's machine, out
+ * of the grader's reach here: the refusal then says so, instead of "connection refused".
+ */
+export async function remoteHttp(docker: Pick<Docker, 'listContainers'>, hostAddress: string, request: HostHttpRequest): Promise<HttpAnswer> {
+  const answer = await requestOnce({ host: hostAddress, ...request });
+  if (answer.ok || (answer.failure !== 'refused' && answer.failure !== 'timeout')) return answer;
+  const containers = await docker.listContainers({ filters: JSON.stringify({ publish: [String(request.port)] }) }).catch(() => []);
+  const loopback = containers.flatMap((c) => (c.Ports ?? []).filter((p) => p.PublicPort === request.port && /^(127\.|::1$)/.test(p.IP ?? '')).map((p) => ({ name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''), ip: p.IP })));
+  if (loopback.length === 0) return answer;
+  const { name, ip } = loopback[0]!;
+  return {
+    ok: false,
+    failure: 'other',
+    error: `the container "${name}" publishes port ${request.port} on ${ip} of the engine's own machine only, and the grader reaches this engine's ports from another machine (at ${hostAddress}); on a local engine that port would be tried on 127.0.0.1. Publish it on every address (-p ${request.port}:…) to be graded on this engine, or grade where the engine is local`,
   };
 }

@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { FrameDemuxer } from './sandbox-exec.js';
 
 /** Keeps only the last `limit` bytes written, and counts everything: output of any size costs bounded memory. */
 export class TailBuffer {
@@ -64,4 +63,38 @@ export function looksMultiplexed(buffer: Buffer): boolean {
 export function lastLines(text: string, n: number): string {
   const lines = text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
   return lines.slice(-n).join('\n');
+}
+
+/**
+ * Splits the engine's multiplexed stream incrementally (frames of
+ * [stream, 0, 0, 0, size(4, big-endian)] + payload), whatever the chunking.
+ */
+export class FrameDemuxer {
+  private pending: Buffer = Buffer.alloc(0);
+  private remaining = 0;
+  private kind = 1;
+
+  /** `kind`: 1 stdout, 2 stderr. */
+  constructor(private readonly onPayload: (payload: Buffer, kind: number) => void) {}
+
+  push(chunk: Buffer): void {
+    let data = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.pending = Buffer.alloc(0);
+    while (data.length > 0) {
+      if (this.remaining > 0) {
+        const part = data.subarray(0, this.remaining);
+        this.remaining -= part.length;
+        this.onPayload(part, this.kind);
+        data = data.subarray(part.length);
+        continue;
+      }
+      if (data.length < 8) {
+        this.pending = Buffer.from(data);
+        return;
+      }
+      this.kind = data[0] ?? 1;
+      this.remaining = data.readUInt32BE(4);
+      data = data.subarray(8);
+    }
+  }
 }

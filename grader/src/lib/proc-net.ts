@@ -1,4 +1,9 @@
-import type { ListeningSocket } from '../engine/facts.js';
+export interface ListeningSocket {
+  address: string;
+  port: number;
+  /** Reachable only from inside the container (127.0.0.1 / ::1). */
+  loopbackOnly: boolean;
+}
 
 /** IPv4 as /proc/net/tcp writes it: 8 hex digits, little-endian on the machines we run on. */
 function ipv4(hex: string): string {

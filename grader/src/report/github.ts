@@ -62,15 +62,35 @@ function annotationMessage(check: CheckResult, result: Result): string {
   return text.length > MAX_ANNOTATION_MESSAGE ? `${text.slice(0, MAX_ANNOTATION_MESSAGE)}…` : text;
 }
 
-/** Annotations name files from the repository root; the result's locations are relative to the submission. */
+/**
+ * Annotations name files relative to the root of the repository that ran the workflow
+ * (GitHub resolves `file=` there); the result's locations are relative to the
+ * submission. The workflows check the student's repository out in a folder of the
+ * workspace (`student/`), so the root is the nearest folder above the submission
+ * that holds a `.git` (a folder, or a file for a worktree), up to GITHUB_WORKSPACE;
+ * without one, the workspace itself.
+ */
 export function repositoryPath(result: Result, file: string, env: Record<string, string | undefined>): string {
-  const workspace = env.GITHUB_WORKSPACE;
+  const workspace = env.GITHUB_WORKSPACE ? path.resolve(env.GITHUB_WORKSPACE) : undefined;
   const absolute = path.resolve(result.submission, file);
-  if (workspace) {
-    const relative = path.relative(path.resolve(workspace), absolute);
-    if (relative && !relative.startsWith('..') && !path.isAbsolute(relative)) return relative.split(path.sep).join('/');
+  const inside = (root: string) => {
+    const relative = path.relative(root, absolute);
+    return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative.split(path.sep).join('/') : null;
+  };
+  const root = repositoryRoot(path.resolve(result.submission), workspace);
+  const fromRoot = root ? inside(root) : null;
+  if (fromRoot) return fromRoot;
+  const fromWorkspace = workspace ? inside(workspace) : null;
+  return fromWorkspace ?? file;
+}
+
+/** The nearest folder from `dir` upwards holding `.git`, not above `limit` (when given and `dir` is inside it). */
+function repositoryRoot(dir: string, limit: string | undefined): string | null {
+  const bounded = limit !== undefined && !path.relative(limit, dir).startsWith('..');
+  for (let at = dir; ; at = path.dirname(at)) {
+    if (existsSync(path.join(at, '.git'))) return at;
+    if ((bounded && at === limit) || path.dirname(at) === at) return null;
   }
-  return file;
 }
 
 /** The two notices GitHub Classroom reads (the grading reporter's own wording), from our score. */

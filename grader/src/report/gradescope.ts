@@ -2,6 +2,7 @@ import { format } from '../i18n/lang.js';
 import { MESSAGES } from '../i18n/messages.js';
 import { REPORT_MESSAGES } from '../i18n/report-messages.js';
 import type { CheckResult, Result } from '../result.js';
+import { rmSync } from 'node:fs';
 import { inOrder, outputFor } from './output.js';
 import { escapeMarkdownInline, markdownCodeBlock, oneLine, stringifyJson, truncateUtf8 } from './sanitize.js';
 import type { ReporterFactory } from './types.js';
@@ -33,7 +34,9 @@ const MAX_OUTPUT_BYTES = 64 * 1024;
 /**
  * Gradescope's results.json (gradescope/autograder_samples, docs/specs.md): a test
  * per check with its points. Gradescope knows only passed and failed, so a skipped
- * check or one that could not be evaluated is `failed` with the reason in its output.
+ * check is `failed` with the reason in its output. A grading with a check that could
+ * not be evaluated is no grade at all: the reporter writes no file for it
+ * (gradescopeRefusal).
  */
 export function gradescopeResults(result: Result): GradescopeResults {
   const r = REPORT_MESSAGES[result.lang];
@@ -65,6 +68,20 @@ export function gradescopeResults(result: Result): GradescopeResults {
   };
 }
 
+/**
+ * Why a grading must not reach Gradescope's gradebook: a check the engine could not
+ * evaluate has no verdict, and Gradescope has no status for "not graded" (a test is
+ * passed or failed, and a failed test's points are lost). Gradescope shows "The
+ * autograder failed to execute correctly" when results.json is missing or is not
+ * valid JSON (gradescope/autograder_samples, docs/troubleshooting.md), which is the
+ * truth here and lets the instructor rerun it, so no file is written.
+ */
+export function gradescopeRefusal(result: Result): string | null {
+  const errored = result.checks.filter((c) => c.status === 'error');
+  if (errored.length === 0) return null;
+  return `${errored.length} check(s) of ${result.lab} could not be evaluated (a grader or engine problem, not the submission): ${errored.map((c) => `${c.id} (${oneLine(c.message)})`).join('; ')}`;
+}
+
 function testOutput(check: CheckResult, result: Result): string {
   const m = MESSAGES[result.lang];
   const r = REPORT_MESSAGES[result.lang];
@@ -83,12 +100,25 @@ function testOutput(check: CheckResult, result: Result): string {
 
 export const gradescopeReporter: ReporterFactory = {
   name: 'gradescope',
-  description: 'Gradescope results.json (a test per check, passed/failed, Markdown output); =FILE, e.g. =/autograder/results/results.json',
+  description: 'Gradescope results.json (a test per check, passed/failed, Markdown output; no file when a check could not be evaluated); =FILE, e.g. =/autograder/results/results.json',
   create(options) {
-    const out = inOrder(outputFor(options.destination, options.stdout));
+    const destination = options.destination;
+    const out = inOrder(outputFor(destination, options.stdout));
+    let refused = false;
     return {
       name: 'gradescope',
       onResult(result) {
+        const refusal = refused ? null : gradescopeRefusal(result);
+        if (refused || refusal !== null) {
+          // One grading without a verdict makes the whole file no grade: remove what is there.
+          refused = true;
+          if (destination?.kind === 'file') {
+            rmSync(destination.path, { force: true });
+            // On stderr: standard output may carry another reporter's JSON.
+            if (refusal !== null) process.stderr.write(`gradescope: no results.json written, Gradescope will show that the autograder failed (rerun it): ${refusal}\n`);
+          }
+          return;
+        }
         out.write(`${stringifyJson(gradescopeResults(result))}\n`);
       },
     };

@@ -6,6 +6,8 @@ import { gradescopeReporter } from './gradescope.js';
 import { jsonReporter } from './json.js';
 import { junitReporter } from './junit.js';
 import { prairieLearnReporter } from './prairielearn.js';
+import { problemsReporter } from './problems.js';
+import { tapReporter } from './tap.js';
 import { terminalReporter } from './terminal.js';
 import type { Destination, Reporter, ReporterFactory, ReporterOptions } from './types.js';
 
@@ -17,6 +19,8 @@ export const REPORTERS: Readonly<Record<string, ReporterFactory>> = Object.freez
   json: jsonReporter,
   junit: junitReporter,
   prairielearn: prairieLearnReporter,
+  problems: problemsReporter,
+  tap: tapReporter,
   terminal: terminalReporter,
 });
 

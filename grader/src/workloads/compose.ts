@@ -7,26 +7,27 @@ import {
   anonymousVolumesOf,
   chooseCompose,
   COMPOSE_FILE_NAMES,
+  type ComposeChoice,
   composeChoiceFrom,
   composeCommand,
-  composeProblem,
-  findServiceContainer,
-  hostComposeShell,
-  pickComposeFile,
-  removeComposeProject,
-  type ComposeChoice,
   type ComposeCommandResult,
   type ComposeFacts,
+  composeProblem,
   type ComposeShell,
-} from '../engine/compose.js';
-import { hostOverride, parseComposeModel, serviceNames } from '../engine/compose-override.js';
-import { EngineError, UsageError } from '../engine/errors.js';
-import { acquireLock } from '../engine/lock.js';
-import type { Runtime } from '../engine/runtime.js';
+  findServiceContainer,
+  hostComposeShell,
+  hostOverride,
+  parseComposeModel,
+  pickComposeFile,
+  removeComposeProject,
+  serviceNames,
+} from '../compose/index.js';
+import { acquireLock, EngineError, type Runtime, UsageError } from '../engine/index.js';
 import { format, type Lang } from '../i18n/lang.js';
 import { Limits, Port, RelativePath } from '../spec/schema.js';
 import { DEFAULT_LIMITS } from './image.js';
 import { logFileFor } from './logs.js';
+import { invisibleBindMounts, invisibleFilesNote } from './remote-files.js';
 import { defineWorkload, type PreparedWorkload, type SandboxShell, type WorkloadContext } from './types.js';
 
 const CONFIG_TIMEOUT_MS = 30_000;
@@ -156,6 +157,10 @@ export const composeWorkload = defineWorkload({
         notes.push(note('hostLimits', { memory: limits.memoryMiB, cpus: limits.cpus, pids: limits.pids }));
       }
       const up = await run(['up', '-d', '--build'], upTimeoutMs, `compose up -d --build (Compose ${version})`);
+      if (!ctx.sandbox) {
+        const unseen = await invisibleBindMounts(ctx.runtime, ctx.runId, ctx.submissionDir);
+        if (unseen.length) notes.push(invisibleFilesNote(ctx.lang, ctx.runtime, ctx.submissionDir, unseen));
+      }
       if (!up.ok && logFile) notes.push(note('fullLog', { file: logFile }));
       const operations: PreparedWorkload['operations'] = {
         composeDown: async () => {
@@ -205,13 +210,15 @@ function isFile(file: string): boolean {
 
 /** A host port the task names must be free, or compose's port binding would fail for reasons that are not the student's. */
 async function requireFreeHostPort(runtime: Runtime, port: number): Promise<void> {
-  const free = await new Promise<boolean>((resolve) => {
+  // On a remote engine the port is that machine's: only its containers can be asked.
+  const free = runtime.remote ? false : await new Promise<boolean>((resolve) => {
     const server = net.createServer();
     server.once('error', () => resolve(false));
     server.listen({ port, host: '0.0.0.0', exclusive: true }, () => server.close(() => resolve(true)));
   });
   if (free) return;
   const holders = await runtime.docker.listContainers({ filters: JSON.stringify({ publish: [String(port)] }) });
+  if (runtime.remote && holders.length === 0) return;
   const who = holders.length ? `container ${holders.map((c) => c.Names[0]?.replace(/^\//, '')).join(', ')}` : 'another program';
   throw new UsageError(`host port ${port}, which this lab asks you to publish, is already used by ${who}. Stop it (docker rm -f …, docker compose down) and grade again.`);
 }

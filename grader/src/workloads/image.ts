@@ -3,12 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { hopelessWatch } from '../checks/common.js';
-import { buildImage, type BuildRequest } from '../engine/build.js';
-import { EngineContainer } from '../engine/container.js';
-import { EngineError, messageOf } from '../engine/errors.js';
-import { EngineImage } from '../engine/image.js';
+import { buildImage, type BuildRequest } from '../build/index.js';
+import { type BuildFacts, EngineContainer, EngineError, EngineImage, messageOf } from '../engine/index.js';
 import { Limits, Port, RelativePath } from '../spec/schema.js';
-import type { BuildFacts } from '../engine/facts.js';
 import { logFileFor } from './logs.js';
 import { defineWorkload, type PreparedWorkload } from './types.js';
 

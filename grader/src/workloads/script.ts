@@ -1,19 +1,17 @@
+// Over 300 lines because one workload, two places it runs (in the sandbox, or on the engine when trusted) with one
+// contract for both.
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { execa } from 'execa';
-import { removeNamed } from '../engine/cleanup.js';
-import { UsageError } from '../engine/errors.js';
-import type { ScriptFacts } from '../engine/facts.js';
-import { acquireLock } from '../engine/lock.js';
-import type { Runtime } from '../engine/runtime.js';
-import { TailBuffer, lastLines } from '../engine/stream.js';
+import { acquireLock, lastLines, removeNamed, type Runtime, type ScriptFacts, TailBuffer, UsageError } from '../engine/index.js';
 import { DockerName, Limits, Port, RelativePath } from '../spec/schema.js';
 import { LINE_TRACKER, hungLine, shellQuote, writeDockerShim } from './docker-shim.js';
 import { DEFAULT_LIMITS } from './image.js';
 import { logFileFor } from './logs.js';
+import { invisibleBindMounts, invisibleFilesNote } from './remote-files.js';
 import { defineWorkload, type PreparedWorkload, type WorkloadContext } from './types.js';
 
 /** Output kept in memory (the report shows its end) and written to the log file at most. */
@@ -174,6 +172,8 @@ async function runOnEngine(ctx: WorkloadContext, workload: { objects: { containe
       ctx.progress(`running ${path.basename(scriptPath)} (time limit ${timeoutSeconds} s)…`);
       const env = { ...ctx.runtime.cliEnv, PATH: `${shimDir}:${ctx.runtime.cliEnv.PATH ?? process.env.PATH ?? ''}`, DOCKERLAB_RUN: ctx.runId, DOCKERLAB_CALLS: callsFile, BASH_ENV: path.join(shimDir, 'bash-env'), DOCKERLAB_LINE: lineFile };
       const run = await runBounded(['bash', target], { cwd: ctx.submissionDir, env, timeoutMs: timeoutSeconds * 1000, signal: ctx.signal, logFile });
+      const unseen = await invisibleBindMounts(ctx.runtime, ctx.runId, ctx.submissionDir);
+      if (unseen.length) notes.push(invisibleFilesNote(ctx.lang, ctx.runtime, ctx.submissionDir, unseen));
       const dockerCalls = existsSync(callsFile) ? readFileSync(callsFile, 'utf8').split('\n').filter(Boolean) : [];
       const lineRecorded = run.timedOut && existsSync(lineFile) ? readFileSync(lineFile, 'utf8').slice(0, 64) : null;
       return { facts: { ...run, dockerCalls, lineRecorded }, logFile, finish };
@@ -287,13 +287,15 @@ async function removeRepositories(runtime: Runtime, repositories: string[]): Pro
 
 /** A host port the task names must be free, or the student's `-p` would fail for reasons that are not theirs. */
 async function requireFreeHostPort(runtime: Runtime, port: number): Promise<void> {
-  const free = await new Promise<boolean>((resolve) => {
+  // On a remote engine the port is that machine's: only its containers can be asked.
+  const free = runtime.remote ? false : await new Promise<boolean>((resolve) => {
     const server = net.createServer();
     server.once('error', () => resolve(false));
     server.listen({ port, host: '0.0.0.0', exclusive: true }, () => server.close(() => resolve(true)));
   });
   if (free) return;
   const holders = await runtime.docker.listContainers({ filters: JSON.stringify({ publish: [String(port)] }) });
+  if (runtime.remote && holders.length === 0) return;
   const who = holders.length ? `container ${holders.map((c) => c.Names[0]?.replace(/^\//, '')).join(', ')}` : 'another program';
   throw new UsageError(`host port ${port}, which this lab asks you to publish, is already used by ${who}. Stop it (docker rm -f …) and grade again.`);
 }

@@ -1,13 +1,12 @@
 import type { Static, TObject } from '@sinclair/typebox';
 import type { OperationName, WorkloadOperations } from '../actions/types.js';
 import type { CheckContext, Facts, Need } from '../checks/types.js';
-import type { ContainerFacts } from '../engine/facts.js';
-import type { Runtime } from '../engine/runtime.js';
+import type { ContainerFacts, Runtime } from '../engine/index.js';
 import type { Lang } from '../i18n/lang.js';
 import type { MessageId } from '../i18n/messages.js';
 import type { Lab, WorkloadSpec } from '../spec/schema.js';
 
-/** What a workload needs of a sandbox: a shell in it (engine/sandbox.ts implements it). */
+/** What a workload needs of a sandbox: a shell in it (sandbox/sandbox.ts implements it). */
 export interface SandboxShell {
   exec(argv: string[], options?: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; maxOutputBytes?: number; signal?: AbortSignal; onOutput?: (chunk: string) => void }): Promise<{ exitCode: number | null; output: string; outputBytes: number; timedOut: boolean }>;
 }

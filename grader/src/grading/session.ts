@@ -2,12 +2,22 @@ import type { EngineOperations, GraderContainerSpec } from '../actions/types.js'
 import type { HttpRequest, InsideHttpAnswer, InsideHttpRequest, NameResolution, NetworkFacts } from '../checks/types.js';
 import { pollUntil } from '../lib/poll.js';
 import { parseListeningSockets } from '../lib/proc-net.js';
-import { EngineContainer } from './container.js';
-import { EngineError, isNotFound, messageOf } from './errors.js';
-import type { ContainerFacts, HttpAnswer, ImageConfig, ListeningSocket, StopFacts, VolumeFacts } from './facts.js';
-import { inspectImageConfig } from './image.js';
-import { PROBE_IMAGE, probeInNetworkOf } from './probe.js';
-import type { Runtime } from './runtime.js';
+import {
+  type ContainerFacts,
+  EngineContainer,
+  EngineError,
+  type HttpAnswer,
+  type ImageConfig,
+  inspectImageConfig,
+  isNotFound,
+  type ListeningSocket,
+  messageOf,
+  PROBE_IMAGE,
+  probeInNetworkOf,
+  type Runtime,
+  type StopFacts,
+  type VolumeFacts,
+} from '../engine/index.js';
 
 export interface EngineSessionOptions {
   runtime: Runtime;

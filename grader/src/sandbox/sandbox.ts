@@ -1,19 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, openSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { EngineError, UsageError, messageOf } from './errors.js';
-import type { Runtime } from './runtime.js';
-import { SANDBOX_UID, startSandboxContainer, engineOf, innerDockerHost, type SandboxLimits, type SandboxProfileName, type StartedSandbox } from './sandbox-container.js';
-import { execInContainer, type SandboxExecResult } from './sandbox-exec.js';
-import type { SandboxFirewall } from './sandbox-firewall.js';
-import { requestThroughForwarder } from './sandbox-http.js';
-import { ensureSandboxImage } from './sandbox-image.js';
-import { ensureSeededImage, hostImageIds, loadImages } from './sandbox-seed.js';
-import { directoryEntries, tarStream } from './sandbox-tar.js';
+import { EngineError, messageOf, type Runtime, UsageError } from '../engine/index.js';
+import { SANDBOX_UID, startSandboxContainer, engineOf, innerDockerHost, type SandboxLimits, type SandboxProfileName, type StartedSandbox } from './container.js';
+import { execInContainer, type SandboxExecResult } from './exec.js';
+import type { SandboxFirewall } from './firewall.js';
+import type { RefusedProfile } from './profiles.js';
+import { requestThroughForwarder } from './http.js';
+import { ensureSandboxImage } from './image.js';
+import { ensureSeededImage, hostImageIds, loadImages, removeReplacedSeeds } from './seed.js';
+import { directoryEntries, tarStream } from './tar.js';
 
-export type { SandboxLimits, SandboxProfileName } from './sandbox-container.js';
-export type { SandboxExecResult } from './sandbox-exec.js';
-export { ensureSandboxImage } from './sandbox-image.js';
+export type { SandboxLimits, SandboxProfileName } from './container.js';
+export type { RefusedProfile } from './profiles.js';
+export type { SandboxExecResult } from './exec.js';
+export { ensureSandboxImage } from './image.js';
 
 /** Where the grader puts the student's submission inside the sandbox. */
 export const SUBMISSION_PATH = '/work/submission';
@@ -35,8 +36,10 @@ export interface SandboxOptions {
   /** Put on the sandbox container and its network, so cleanup by `dockerlab.run=<runId>` finds them. */
   labels: Record<string, string>;
   limits: SandboxLimits;
-  /** Base images (present on the host engine) to make available inside. */
+  /** Base images (present on the host engine) to make available inside: the lab's, seeded into a store shared by its gradings. */
   images: string[];
+  /** More images present on the host, loaded into this sandbox only (those the submission names that the lab does not list). */
+  extraImages?: string[];
   /**
    * Ports the task tells the student to publish inside (e.g. 8080). Nothing to reserve:
    * each sandbox has its own network namespace, so two sandboxes both publish 8080.
@@ -45,8 +48,10 @@ export interface SandboxOptions {
   hostPorts?: number[];
   signal?: AbortSignal;
   progress?: (line: string) => void;
-  /** Default: the first profile that works on this host (found once per host runtime). */
+  /** Default: the first safe profile that works on this host (see sandbox/profiles.ts). */
   profile?: SandboxProfileName;
+  /** Accept a profile that is not safe when asked for by name (default: DOCKERLAB_SANDBOX_ALLOW_UNSAFE=1). */
+  allowUnsafe?: boolean;
   imageMethod?: SandboxImageMethod;
   /** A registry mirror (http URL) the inner engine pulls docker.io images through (measurements only). */
   registryMirror?: string;
@@ -68,8 +73,12 @@ export interface Sandbox {
   readonly containerId: string;
   /** `dockerlab-sandbox-<runId>`: the container's and its network's name. */
   readonly name: string;
-  /** How the inner engine runs (see SandboxProfileName); reports should say so when it is not `rootless`. */
+  /** How the inner engine runs (see sandbox/profiles.ts); reports should say so when it is not safe. */
   readonly profile: SandboxProfileName;
+  /** Whether that profile holds the hostile table. */
+  readonly safe: boolean;
+  /** The profiles not used, and why. */
+  readonly refused: RefusedProfile[];
   /** The firewall rules keeping the sandbox's network away from the host's services, or why there are none. */
   readonly firewall: SandboxFirewall;
   /**
@@ -118,6 +127,7 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
           labels: options.labels,
           name: `${name}-seed`,
           ...(options.profile ? { profile: options.profile } : {}),
+          ...(options.allowUnsafe !== undefined ? { allowUnsafe: options.allowUnsafe } : {}),
           ...(signal ? { signal } : {}),
           progress,
         })
@@ -129,6 +139,7 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
     labels: { ...options.labels, 'dockerlab.sandbox.role': 'sandbox' },
     limits: options.limits,
     ...(options.profile ? { profile: options.profile } : {}),
+    ...(options.allowUnsafe !== undefined ? { allowUnsafe: options.allowUnsafe } : {}),
     ...(options.registryMirror ? { registryMirror: options.registryMirror } : {}),
     ...(signal ? { signal } : {}),
     progress,
@@ -137,16 +148,16 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
     // A seeded store holds the images already; load whatever it lacks (none, unless the store is damaged).
     const present = images.length > 0 && method === 'seed' ? await presentImages(started, images) : new Set<string>();
     const missing = images.filter((ref) => !present.has(ref));
-    if (missing.length > 0) {
-      if (method === 'seed') progress(`the sandbox's store lacks ${missing.join(', ')}: loading them`);
-      await loadImages(host, started.inner, missing, signal);
-    }
+    if (missing.length > 0 && method === 'seed') progress(`the sandbox's store lacks ${missing.join(', ')}: loading them`);
+    const extras = (options.extraImages ?? []).filter((ref) => !images.includes(ref));
+    if (extras.length > 0) progress(`loading ${extras.join(', ')}, named by the submission, into the sandbox`);
+    if (missing.length + extras.length > 0) await loadImages(host, started.inner, [...missing, ...extras], signal);
     signal?.throwIfAborted();
   } catch (error) {
     await started.dispose().catch(() => undefined);
     throw error;
   }
-  return sandboxOf(started);
+  return sandboxOf(started, image !== baseImage ? () => removeReplacedSeeds(host.docker, image) : undefined);
 }
 
 function validate(options: SandboxOptions): void {
@@ -163,7 +174,8 @@ async function presentImages(started: StartedSandbox, refs: string[]): Promise<S
   return new Set(refs.filter((ref) => tags.has(ref) || tags.has(ref.includes(':') ? ref : `${ref}:latest`)));
 }
 
-function sandboxOf(started: StartedSandbox): Sandbox {
+/** `afterDispose`: what goes once the sandbox is gone (a seed store its own seed replaced). */
+function sandboxOf(started: StartedSandbox, afterDispose?: () => Promise<void>): Sandbox {
   const { host, container } = started;
   const dockerHost = innerDockerHost(started.profile);
   const cliEnv: Record<string, string> = { ...host.cliEnv, DOCKER_HOST: `unix://${started.dockerSocket}` };
@@ -184,6 +196,8 @@ function sandboxOf(started: StartedSandbox): Sandbox {
     containerId: started.containerId,
     name: started.name,
     profile: started.profile,
+    safe: started.safe,
+    refused: started.refused,
     firewall: started.firewall,
     runtime,
     async exec(argv, options = {}) {
@@ -224,7 +238,10 @@ function sandboxOf(started: StartedSandbox): Sandbox {
         throw new EngineError(`copying ${hostDir} into the sandbox at ${sandboxPath} failed${full}: ${result.timedOut ? 'timed out' : result.output.trim() || `exit ${result.exitCode}`}`);
       }
     },
-    dispose: () => started.dispose(),
+    dispose: async () => {
+      await started.dispose();
+      await afterDispose?.().catch(() => undefined);
+    },
   };
 }
 

@@ -4,11 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import type Docker from 'dockerode';
-import { EngineError, isNotFound, messageOf } from './errors.js';
-import type { Runtime } from './runtime.js';
-import { FrameDemuxer } from './sandbox-exec.js';
-import { buildImage, contextOf, imageLabels } from './sandbox-image.js';
-import { engineOf, knownProfile, startSandboxContainer, type SandboxLimits, type SandboxProfileName } from './sandbox-container.js';
+import { EngineError, FrameDemuxer, isNotFound, messageOf, type Runtime } from '../engine/index.js';
+import { buildImage, contextOf, imageLabels } from './image.js';
+import { engineOf, knownProfile, startSandboxContainer, type SandboxLimits, type SandboxProfileName } from './container.js';
 
 export const SEED_REPOSITORY = 'dockerlab-sandbox-seed';
 export const SEED_LABEL = 'dockerlab.sandbox.seed';
@@ -55,6 +53,7 @@ export interface SeedOptions {
   labels: Record<string, string>;
   name: string;
   profile?: SandboxProfileName;
+  allowUnsafe?: boolean;
   signal?: AbortSignal;
   progress?: (line: string) => void;
 }
@@ -156,6 +155,7 @@ async function seedIfNeeded(options: SeedOptions, refs: string[], expectedKey: s
     labels: { ...options.labels, 'dockerlab.sandbox.role': 'seeder' },
     limits: { memoryMiB: 1024, cpus: 2, pids: 2048, diskMiB: 8192, lifetimeSeconds: 900 } satisfies SandboxLimits,
     ...(options.profile ? { profile: options.profile } : {}),
+    ...(options.allowUnsafe !== undefined ? { allowUnsafe: options.allowUnsafe } : {}),
     ...(signal ? { signal } : {}),
     progress,
   });
@@ -176,7 +176,7 @@ async function seedIfNeeded(options: SeedOptions, refs: string[], expectedKey: s
     await seeder.dispose().catch(() => undefined);
     rmSync(work, { recursive: true, force: true });
   }
-  await removeOlderSeeds(host.docker, `${engineOf(seeder.profile)}: ${refs.join(' ')}`, key);
+  await removeOlderSeeds(host.docker, `${engineOf(seeder.profile)}: ${refs.join(' ')}`, seedTag(key));
   progress(`sandbox store of ${refs.join(', ')} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return seedTag(key);
 }
@@ -211,11 +211,29 @@ async function exportStore(container: Docker.Container, file: string, signal?: A
   if (info.ExitCode !== 0) throw new EngineError(`exporting the sandbox's image store failed (exit ${info.ExitCode}): ${stderr.trim()}`);
 }
 
-/** Stores of the same image names with other ids (a stand-in was rebuilt): best effort. */
-async function removeOlderSeeds(docker: Docker, names: string, key: string): Promise<void> {
-  const images = await docker.listImages({ filters: JSON.stringify({ label: [`${SEED_IMAGES_LABEL}=${names}`] }) }).catch(() => []);
+/**
+ * Every other store of the same image names: those of older ids (a stand-in was
+ * rebuilt), and an earlier image of the same key, which the new build's tag left
+ * dangling (two processes that prepared the same store at once). Compared by image
+ * id, not by key: a dangling image still carries the key's label. Best effort: an
+ * image a running sandbox uses stays, and goes with the next preparation.
+ */
+/**
+ * After a sandbox that ran from the seed `tag` is gone: the stores of the same images that `tag` replaced
+ * (another process prepared one at the same time, and its sandbox still used it when the tag moved) go too.
+ * An image still used by a running sandbox stays; that sandbox's own end removes it.
+ */
+export async function removeReplacedSeeds(docker: Docker, tag: string): Promise<void> {
+  const names = await docker.getImage(tag).inspect().then((i) => i.Config?.Labels?.[SEED_IMAGES_LABEL], () => undefined);
+  if (names) await removeOlderSeeds(docker, names, tag);
+}
+
+async function removeOlderSeeds(docker: Docker, names: string, tag: string): Promise<void> {
+  const current = await docker.getImage(tag).inspect().then((i) => i.Id, () => undefined);
+  if (!current) return;
+  const images = await docker.listImages({ all: true, filters: JSON.stringify({ label: [`${SEED_IMAGES_LABEL}=${names}`] }) }).catch(() => []);
   for (const image of images) {
-    if (image.Labels?.[SEED_LABEL] !== key) await docker.getImage(image.Id).remove().catch(() => undefined);
+    if (image.Id !== current) await docker.getImage(image.Id).remove({ noprune: false }).catch(() => undefined);
   }
 }
 

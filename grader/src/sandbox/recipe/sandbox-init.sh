@@ -34,7 +34,11 @@ status() {
 }
 
 fail() {
-  status "failed: $*
+  # The first line says what failed and, when the engine's log names it, why
+  # (rootlesskit's or dockerd's own error line); the log's tail follows.
+  local cause
+  cause=$(grep -E '\[rootlesskit:(parent|child)\] error|level=(fatal|error)|^failed to|[Pp]ermission denied|[Oo]peration not permitted' "$LOG" 2>/dev/null | tail -n 1 | cut -c1-300)
+  status "failed: $*${cause:+ (${cause})}
 $(tail -n 25 "$LOG" 2>/dev/null | cut -c1-400)"
   exit 1
 }
@@ -85,6 +89,14 @@ if [ "$ENGINE" = rootless ]; then
   install -d -o "$ENGINE_UID" -g "$ENGINE_UID" -m 0700 "/run/user/$ENGINE_UID"
   chown "$ENGINE_UID:$ENGINE_UID" "$DATA"
   chmod 0700 "$DATA"
+  # The tun device keeps the host's mode (crw------- root on some machines), and
+  # slirp4netns, run by the engine's user, opens it to make the engine's network:
+  # this node is the container's own (its /dev), so it is handed to that user here.
+  if [ -c /dev/net/tun ]; then
+    chown "$ENGINE_UID:$ENGINE_UID" /dev/net/tun && chmod 0600 /dev/net/tun || fail "cannot give /dev/net/tun to the engine's user"
+  else
+    fail "the sandbox has no /dev/net/tun: the rootless engine's network (slirp4netns) needs it"
+  fi
   # Ports below 1024 inside the sandbox (docker run -p 80:80) are bound by the
   # engine's unprivileged user in the sandbox's own network namespace.
   setpriv --reuid="$ENGINE_UID" --regid="$ENGINE_UID" --init-groups --reset-env \

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
-import { ownerIsDead } from './labels.js';
+import { ownerIsDead } from '../engine/index.js';
 
 /**
  * Host firewall rules for one sandbox's network.

@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Duplex, Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { EngineError, messageOf } from './errors.js';
+import { EngineError, FrameDemuxer, messageOf } from '../engine/index.js';
 
 /** What a command run in the sandbox container left: its exit code and the tail of its output. */
 export interface SandboxExecResult {
@@ -128,40 +128,6 @@ async function exitCodeOf(exec: Docker.Exec): Promise<number | null> {
     }
     if (Date.now() > deadline) return null;
     await new Promise((resolve) => setTimeout(resolve, delay));
-  }
-}
-
-/**
- * Splits the engine's multiplexed stream incrementally (frames of
- * [stream, 0, 0, 0, size(4, big-endian)] + payload), whatever the chunking.
- */
-export class FrameDemuxer {
-  private pending: Buffer = Buffer.alloc(0);
-  private remaining = 0;
-  private kind = 1;
-
-  /** `kind`: 1 stdout, 2 stderr. */
-  constructor(private readonly onPayload: (payload: Buffer, kind: number) => void) {}
-
-  push(chunk: Buffer): void {
-    let data = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = Buffer.alloc(0);
-    while (data.length > 0) {
-      if (this.remaining > 0) {
-        const part = data.subarray(0, this.remaining);
-        this.remaining -= part.length;
-        this.onPayload(part, this.kind);
-        data = data.subarray(part.length);
-        continue;
-      }
-      if (data.length < 8) {
-        this.pending = Buffer.from(data);
-        return;
-      }
-      this.kind = data[0] ?? 1;
-      this.remaining = data.readUInt32BE(4);
-      data = data.subarray(8);
-    }
   }
 }
 

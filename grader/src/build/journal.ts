@@ -1,11 +1,11 @@
+// Over 300 lines because the journal's file format, its writer (during a build) and its sweeper (after a grader died)
+// must agree on that format, so they live together.
 import { randomBytes } from 'node:crypto';
 import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { OutputStep } from './build-output.js';
-import { isNotFound, messageOf, statusCodeOf } from './errors.js';
-import { ownerIsDead, processStart } from './labels.js';
-import type { Runtime } from './runtime.js';
+import type { OutputStep } from './output.js';
+import { isNotFound, messageOf, ownerIsDead, processStart, type Runtime, statusCodeOf } from '../engine/index.js';
 
 /**
  * A crash-safe record of a classic build while it runs.

@@ -4,12 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fromRoot } from '../paths.js';
 import { execa } from 'execa';
-import { EngineError, isNotFound, messageOf } from './errors.js';
+import { EngineError, isNotFound, messageOf, type Runtime, STAND_IN_LABEL } from '../engine/index.js';
 import { normalizeImageRef, parseImageRef } from '../lib/image-ref.js';
-import { STAND_IN_LABEL } from './labels.js';
-import type { Runtime } from './runtime.js';
 
-export const STAND_INS_DIR = fromRoot('grader', 'stand-ins');
+export const STAND_INS_DIR = fromRoot('grader', 'src', 'build', 'stand-ins');
 
 export interface StandIn {
   image: string;
@@ -32,6 +30,11 @@ export function standInCatalog(): StandIn[] {
  * The Debian-based tag an Alpine tag corresponds to (`nginx:1.27-alpine` → `nginx:1.27`,
  * `python:3.11-alpine3.20` → `python:3.11`, `nginx:alpine` → `nginx:latest`); null for other tags.
  */
+/** The repositories the grader can always provide (pulled, or offline stand-ins): `nginx`, `redis`… */
+export function knownRepositories(): string[] {
+  return [...new Set(standInCatalog().flatMap((s) => [s.image, ...s.aliases]).map((ref) => ref.replace(/:[^:/]*$/, '')))];
+}
+
 export function debianEquivalent(ref: string): string | null {
   const r = parseImageRef(ref);
   if (!r.tag || !/(^|-)alpine[\d.]*$/.test(r.tag)) return null;

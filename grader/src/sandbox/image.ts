@@ -3,16 +3,15 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { fromRoot } from '../paths.js';
-import { EngineError, isNotFound, messageOf } from './errors.js';
-import type { Runtime } from './runtime.js';
-import { directoryEntries, tarStream, type TarSource } from './sandbox-tar.js';
+import { EngineError, isNotFound, messageOf, type Runtime } from '../engine/index.js';
+import { directoryEntries, tarStream, type TarSource } from './tar.js';
 
-export const SANDBOX_DIR = fromRoot('grader', 'sandbox');
+export const SANDBOX_DIR = fromRoot('grader', 'src', 'sandbox', 'recipe');
 export const SANDBOX_REPOSITORY = 'dockerlab-sandbox';
 export const SANDBOX_LABEL = 'dockerlab.sandbox';
 export const SANDBOX_HASH_LABEL = 'dockerlab.sandbox.hash';
 
-/** The recipe's identity: every file of grader/sandbox. A local image with another hash is rebuilt. */
+/** The recipe's identity: every file of grader/src/sandbox/recipe/. A local image with another hash is rebuilt. */
 export function sandboxRecipeHash(dir = SANDBOX_DIR): string {
   const h = createHash('sha256');
   for (const file of (readdirSync(dir, { recursive: true }) as string[]).sort()) {
@@ -25,7 +24,7 @@ export function sandboxRecipeHash(dir = SANDBOX_DIR): string {
 const building = new WeakMap<Runtime, Promise<string>>();
 
 /**
- * The sandbox image on the host engine, built from grader/sandbox when absent or
+ * The sandbox image on the host engine, built from grader/src/sandbox/recipe/ when absent or
  * built from another recipe (about 40 s, once). Returns its tag, `dockerlab-sandbox:<hash>`.
  */
 export function ensureSandboxImage(host: Runtime, progress: (line: string) => void = () => undefined): Promise<string> {
@@ -47,7 +46,7 @@ async function buildIfNeeded(host: Runtime, progress: (line: string) => void): P
   const started = Date.now();
   await buildImage(host.docker, tarStream(directoryEntries(SANDBOX_DIR)), { t: tag, labels: { [SANDBOX_LABEL]: 'true', [SANDBOX_HASH_LABEL]: hash } }, progress).catch((error: unknown) => {
     throw new EngineError(
-      `building the sandbox image from grader/sandbox/Dockerfile failed: ${messageOf(error)}\n` +
+      `building the sandbox image from grader/src/sandbox/recipe/Dockerfile failed: ${messageOf(error)}\n` +
         'It needs debian:bookworm-slim (`npm run provision` makes it offline) and Debian\'s package mirror.',
     );
   });

@@ -1,7 +1,5 @@
 import { execa } from 'execa';
-import { EngineContainer } from './container.js';
-import { EngineError, UsageError, isNotFound, messageOf } from './errors.js';
-import type { Runtime } from './runtime.js';
+import { EngineContainer, EngineError, isNotFound, messageOf, type Runtime, UsageError } from '../engine/index.js';
 
 /** Compose v1 is the Python `docker-compose` (1.29 on Debian bookworm); v2 the `docker compose` CLI plugin. */
 export type ComposeVersion = 'v1' | 'v2';

@@ -1,3 +1,5 @@
+// Over 300 lines because one incremental parser for two builders' output (classic and BuildKit): both feed the same
+// step table, chunk by chunk.
 /**
  * Reads what `docker build` prints, for both builders: the classic builder
  * ("Step N/M : …", " ---> Using cache") and BuildKit with `--progress=plain`

@@ -1,15 +1,29 @@
+// Over 300 lines because one build's lifetime for both builders (arguments, limits, spawn, abort, output, the failure
+// mapped to the Dockerfile's line) shares its state; the parts that stand alone are output.ts, journal.ts and
+// cgroups.ts.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmdirSync, statSync, watch, writeFileSync, writeSync, type FSWatcher } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { externalBases, instructionForParseError, instructionOfStep, parseDockerfile, stageOfStep, type Instruction, type ParsedDockerfile } from '../dockerfile/parse.js';
 import { normalizeImageRef } from '../lib/image-ref.js';
-import { BuildJournal, ClassicStepRecorder, engineIdOf } from './build-journal.js';
-import { BuildOutputParser, type OutputStep, type ParsedBuildOutput } from './build-output.js';
-import { EngineError, UsageError, isNotFound, messageOf, statusCodeOf } from './errors.js';
-import type { BuildFacts, BuildFailure } from './facts.js';
-import { OWNER_LABEL, RUN_LABEL, currentOwner } from './labels.js';
-import type { Builder, Runtime } from './runtime.js';
+import { BuildJournal, ClassicStepRecorder, engineIdOf } from './journal.js';
+import { BuildOutputParser, type OutputStep, type ParsedBuildOutput } from './output.js';
+import { classicParentName, detectEngineCgroups, planBuildLimits, type LayoutDetection } from './cgroups.js';
+import {
+  type Builder,
+  type BuildFacts,
+  type BuildFailure,
+  currentOwner,
+  EngineError,
+  isNotFound,
+  messageOf,
+  OWNER_LABEL,
+  RUN_LABEL,
+  type Runtime,
+  statusCodeOf,
+  UsageError,
+} from '../engine/index.js';
 
 export interface BuildRequest {
   runtime: Runtime;
@@ -349,121 +363,35 @@ interface BuildLimits {
 }
 
 /**
- * Memory, CPU and process limits for the build's RUN steps.
- *
- * Classic builder: `--memory`, `--cpu-quota` and `--cgroup-parent` (a parent
- * cgroup with pids.max: `docker build` has no --pids-limit) are honoured.
- *
- * BuildKit (buildx's docker driver on Docker 20.10, BuildKit 0.8 in the daemon)
- * honours none of `--memory`, `--cpu-*`, `--cgroup-parent`, `--ulimit` or
- * `--shm-size`: they are accepted and ignored. It runs each RUN in a cgroup
- * `/docker/buildkit/<id>` of its own, so while the build runs the grader
- * writes the limits into each such cgroup as the daemon creates it (inotify,
- * within milliseconds, before the step's command starts). This applies to every
- * BuildKit RUN on that engine during the build — the gradings' own engines, or
- * the host's with the same limits for all.
- *
- * Both need cgroup v1 with the cgroupfs driver, root, and a local engine (this
- * project's machines); elsewhere builds keep their time limit (and, classic,
- * memory and CPU).
+ * Memory, CPU and process limits for the build's RUN steps; the cgroup side
+ * (where each builder runs a step on cgroup v1 or v2, cgroupfs or systemd, and
+ * what is written there) is in cgroups.ts, whose top says which limits apply
+ * where. Classic builder: --memory, --memory-swap and --cpu-* (the engine's),
+ * and a parent cgroup with pids.max where the grader can make one. BuildKit
+ * ignores those flags: the grader writes the limits into each RUN step's
+ * cgroup as the engine makes it, or there are none but the time limit. The
+ * progress lines say which were applied and which were not, and why.
  */
+/**
+ * The engine's cgroup tree, when it is this machine's. An engine in a container
+ * (scripts/engine28.sh, reached through a socket) has cgroups of its own namespace:
+ * a classic build's parent made here would not be the one it uses, and its BuildKit
+ * steps do not appear where this machine would look.
+ */
+export async function buildCgroups(runtime: Pick<Runtime, 'remote' | 'description' | 'docker' | 'cliEnv'>): Promise<LayoutDetection> {
+  if (runtime.remote) return { layout: null, reason: `${runtime.description} is not this machine's engine: its cgroups are out of the grader's reach` };
+  return detectEngineCgroups(runtime as Runtime);
+}
+
 async function buildLimits(request: BuildRequest, builder: Builder): Promise<BuildLimits> {
-  const memory = `${request.memoryMiB}m`;
-  const quota = String(Math.round(request.cpus * 100_000));
-  const local = await localCgroupV1(request.runtime);
-  if (builder === 'classic') {
-    const args = ['--memory', memory, '--memory-swap', memory, '--cpu-period', '100000', '--cpu-quota', quota];
-    if (!local) return { args, release: () => undefined };
-    try {
-      removeOrphanPidsCgroups();
-      const name = `${PIDS_CGROUP_PREFIX}${process.pid}-${request.tag.replace(/[^A-Za-z0-9_.-]/g, '-')}`;
-      const dir = path.join(CGROUP_ROOT, 'pids', name);
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(path.join(dir, 'pids.max'), String(request.pids));
-      return { args: [...args, '--cgroup-parent', `/${name}`], release: () => removeWhenEmpty(dir) };
-    } catch {
-      return { args, release: () => undefined };
-    }
-  }
-  if (!local) return { args: [], release: () => undefined };
-  const bytes = String(request.memoryMiB * 1024 * 1024);
-  return { args: [], release: limitNewCgroups('docker/buildkit', { pids: [['pids.max', String(request.pids)]], memory: [['memory.limit_in_bytes', bytes], ['memory.memsw.limit_in_bytes', bytes]], cpu: [['cpu.cfs_period_us', '100000'], ['cpu.cfs_quota_us', quota]] }) };
-}
-
-const CGROUP_ROOT = '/sys/fs/cgroup';
-/** Parent cgroups of classic builds: dockerlab-build-<grader pid>-<tag>. */
-const PIDS_CGROUP_PREFIX = 'dockerlab-build-';
-
-/** The daemon removes a build's container cgroups a little after the build ends; the parent can go only then. */
-function removeWhenEmpty(dir: string, triesLeft = 120): void {
-  try {
-    rmdirSync(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EBUSY' || triesLeft <= 0) return;
-    setTimeout(() => removeWhenEmpty(dir, triesLeft - 1), 250).unref();
-  }
-}
-
-/** Parent cgroups left by graders that died before they could remove them. */
-function removeOrphanPidsCgroups(): void {
-  for (const name of readdirSync(path.join(CGROUP_ROOT, 'pids'))) {
-    const owner = new RegExp(`^${PIDS_CGROUP_PREFIX}(\\d+)-`).exec(name)?.[1];
-    if (!owner || processIsAlive(Number(owner))) continue;
-    try {
-      rmdirSync(path.join(CGROUP_ROOT, 'pids', name));
-    } catch {
-      // Still holds a container's cgroup: a later build will try again.
-    }
-  }
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function localCgroupV1(runtime: Runtime): Promise<boolean> {
-  if (process.getuid?.() !== 0 || !existsSync(path.join(CGROUP_ROOT, 'pids', 'cgroup.procs'))) return false;
-  const host = runtime.cliEnv.DOCKER_HOST;
-  if (host && !host.startsWith('unix://')) return false;
-  try {
-    const info = (await runtime.docker.info()) as { CgroupDriver?: string; CgroupVersion?: string };
-    return info.CgroupDriver === 'cgroupfs' && (info.CgroupVersion ?? '1') === '1';
-  } catch {
-    return false;
-  }
-}
-
-/** Writes `files` into every cgroup created under `parent` (in each controller) until released. */
-function limitNewCgroups(parent: string, files: Record<string, [string, string][]>): () => void {
-  const watchers: FSWatcher[] = [];
-  for (const [controller, settings] of Object.entries(files)) {
-    const dir = path.join(CGROUP_ROOT, controller, parent);
-    try {
-      mkdirSync(dir, { recursive: true });
-      watchers.push(
-        watch(dir, (_event, name) => {
-          if (!name || name.includes('.')) return;
-          for (const [file, value] of settings) {
-            try {
-              writeFileSync(path.join(dir, name, file), value);
-            } catch {
-              // The cgroup is already gone, or this kernel has no such file (no swap accounting).
-            }
-          }
-        }),
-      );
-    } catch {
-      // No such controller here: that limit is not applied.
-    }
-  }
-  return () => {
-    for (const watcher of watchers) watcher.close();
-  };
+  const plan = planBuildLimits({
+    builder,
+    detection: await buildCgroups(request.runtime),
+    limits: { memoryMiB: request.memoryMiB, cpus: request.cpus, pids: request.pids },
+    parentName: classicParentName(process.pid, request.tag),
+  });
+  for (const line of plan.notes) request.progress(line);
+  return { args: plan.args, release: () => plan.release().forEach((line) => request.progress(line)) };
 }
 
 /**

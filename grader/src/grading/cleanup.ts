@@ -1,8 +1,6 @@
-import { sweepDeadBuildJournals } from './build-journal.js';
-import { isNotFound, messageOf } from './errors.js';
-import { LABEL, OWNER_LABEL, RUN_LABEL, ownerIsDead } from './labels.js';
-import type { Runtime } from './runtime.js';
-import { sweepDeadFirewallRules } from './sandbox-firewall.js';
+import { sweepDeadBuildJournals } from '../build/index.js';
+import { isNotFound, LABEL, messageOf, OWNER_LABEL, ownerIsDead, RUN_LABEL, type Runtime } from '../engine/index.js';
+import { sweepDeadFirewallRules } from '../sandbox/index.js';
 
 export interface Removed {
   containers: string[];
@@ -67,7 +65,7 @@ export async function removeLabelled(runtime: Runtime, runId?: string): Promise<
   return removed;
 }
 
-/** Unlabelled images of classic builds whose grader was killed, found through their journals (build-journal.ts). */
+/** Unlabelled images of classic builds whose grader was killed, found through their journals (build/journal.ts). */
 function addJournalSweep(into: Removed, swept: { images: string[]; problems: string[] }): void {
   into.images.push(...swept.images);
   into.problems.push(...swept.problems);
@@ -109,48 +107,7 @@ export async function sweepDeadRuns(runtime: Runtime): Promise<Removed> {
   }
   // After the labelled ones: a killed build's tagged last image goes first, then what it made under it.
   addJournalSweep(total, await sweepDeadBuildJournals(runtime));
-  // Rules of a killed grader's sandbox network (sandbox-firewall.ts): tagged with its owner, like its objects.
+  // Rules of a killed grader's sandbox network (sandbox/firewall.ts): tagged with its owner, like its objects.
   total.problems.push(...(await sweepDeadFirewallRules()).problems);
   return total;
-}
-
-/** Removes named objects the task tells the student to create (they carry no label of ours when made by hand). */
-export async function removeNamed(runtime: Runtime, objects: { containers: string[]; networks: string[]; volumes: string[] }): Promise<string[]> {
-  const d = runtime.docker;
-  // Removed in parallel, reported in the order the lab names them.
-  const containers = await Promise.all(
-    objects.containers.map(async (name) => {
-      try {
-        await d.getContainer(name).remove({ force: true, v: true });
-        return `container ${name}`;
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-        return null;
-      }
-    }),
-  );
-  const gone: string[] = containers.filter((c): c is string => c !== null);
-  for (const name of objects.networks) {
-    try {
-      const network = d.getNetwork(name);
-      const info = (await network.inspect()) as { Containers?: Record<string, unknown> };
-      for (const id of Object.keys(info.Containers ?? {})) await d.getContainer(id).remove({ force: true, v: true }).catch(() => undefined);
-      await network.remove();
-      gone.push(`network ${name}`);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-  }
-  for (const name of objects.volumes) {
-    try {
-      const volume = d.getVolume(name);
-      const users = await d.listContainers({ all: true, filters: JSON.stringify({ volume: [name] }) });
-      for (const c of users) await d.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-      await volume.remove({ force: true });
-      gone.push(`volume ${name}`);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-  }
-  return gone;
 }

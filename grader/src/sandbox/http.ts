@@ -1,8 +1,6 @@
 import http from 'node:http';
 import net from 'node:net';
-import type { HttpAnswer, HttpFailure } from './facts.js';
-import { MAX_BODY_BYTES } from './http.js';
-import type { HostHttpRequest } from './runtime.js';
+import { type HostHttpRequest, type HttpAnswer, type HttpFailure, MAX_BODY_BYTES } from '../engine/index.js';
 
 /** Raised while opening the tunnel; mapped to the failure kinds of requestOnce. */
 class TunnelError extends Error {

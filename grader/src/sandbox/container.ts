@@ -1,11 +1,34 @@
+// Over 300 lines because starting the sandbox container is one sequence over one container's state (spec for the
+// chosen profile, start, wait for the inner engine, diagnose why it did not come up); the profiles' own logic is in
+// profiles.ts.
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { EngineError, SandboxUnavailableError, isNotFound, messageOf, statusCodeOf } from './errors.js';
-import { OWNER_LABEL, RUN_LABEL, currentOwner } from './labels.js';
-import type { Runtime } from './runtime.js';
-import { applySandboxFirewall, removeSandboxFirewallRules, type SandboxFirewall } from './sandbox-firewall.js';
+import {
+  currentOwner,
+  EngineError,
+  isNotFound,
+  messageOf,
+  OWNER_LABEL,
+  RUN_LABEL,
+  type Runtime,
+  SandboxUnavailableError,
+  statusCodeOf,
+} from '../engine/index.js';
+import { applySandboxFirewall, removeSandboxFirewallRules, type SandboxFirewall } from './firewall.js';
+import {
+  ALLOW_UNSAFE_ENV,
+  ProfileMemory,
+  SANDBOX_PROFILES,
+  profileNamed,
+  readHostFacts,
+  unsafeAllowed,
+  type HostFacts,
+  type RefusedProfile,
+  type SandboxProfile,
+  type SandboxProfileName,
+} from './profiles.js';
 
 /** The bounds of one sandbox: whatever runs inside shares them, whatever flags it passes to `docker run`. */
 export interface SandboxLimits {
@@ -20,48 +43,15 @@ export interface SandboxLimits {
   lifetimeSeconds: number;
 }
 
-/**
- * How the sandbox container is granted what an engine needs, from the safest.
- * - rootless: the inner engine runs as an unprivileged user in a user namespace
- *   (RootlessKit); the sandbox gets only the capabilities that setup needs
- *   (SYS_ADMIN for newuidmap), and nothing the student runs is ever real root in it.
- * - rootful-privileged: `--privileged`, engine as root (GitHub runners, Docker Desktop).
- * - rootful-capabilities: ENVIRONMENT.md's recipe for machines refusing --privileged.
- * Both rootful profiles give a student root in the sandbox through the inner engine:
- * a fallback only, and the Sandbox says which profile it runs with.
- */
-export type SandboxProfileName = 'rootless' | 'rootful-privileged' | 'rootful-capabilities';
-export const SANDBOX_PROFILES: readonly SandboxProfileName[] = ['rootless', 'rootful-privileged', 'rootful-capabilities'];
+export type { SandboxProfileName } from './profiles.js';
+export { SANDBOX_PROFILE_NAMES } from './profiles.js';
 
 type HostConfig = Docker.HostConfig & { CgroupnsMode?: 'private' | 'host' };
 
-const UNCONFINED = {
-  SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
-  // `--security-opt systempaths=unconfined`: an engine must mount fresh /proc and /sys for its containers.
-  MaskedPaths: [] as string[],
-  ReadonlyPaths: [] as string[],
-};
-
-function profileHostConfig(profile: SandboxProfileName): HostConfig {
-  switch (profile) {
-    case 'rootless':
-      return {
-        ...UNCONFINED,
-        CapDrop: ['ALL'],
-        CapAdd: ['SYS_ADMIN', 'SETUID', 'SETGID', 'SETFCAP', 'SETPCAP', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'KILL', 'MKNOD'],
-        Devices: [{ PathOnHost: '/dev/net/tun', PathInContainer: '/dev/net/tun', CgroupPermissions: 'rwm' }],
-      };
-    case 'rootful-privileged':
-      return { Privileged: true, CgroupnsMode: 'private' };
-    case 'rootful-capabilities':
-      return { ...UNCONFINED, CapAdd: ['ALL'], CapDrop: ['SYS_RESOURCE'], CgroupnsMode: 'private' };
-  }
-}
-
-/** The engine's and the student's user in the sandbox (see grader/sandbox/Dockerfile). */
+/** The engine's and the student's user in the sandbox (see grader/src/sandbox/recipe/Dockerfile). */
 export const SANDBOX_UID = 70000;
 
-export const engineOf = (profile: SandboxProfileName): 'rootless' | 'rootful' => (profile === 'rootless' ? 'rootless' : 'rootful');
+export const engineOf = (profile: SandboxProfileName): 'rootless' | 'rootful' => profileNamed(profile)?.engine ?? 'rootful';
 
 /** The inner engine's socket inside the sandbox (what the student's docker CLI uses). */
 export const innerDockerHost = (profile: SandboxProfileName): string =>
@@ -80,8 +70,16 @@ export interface StartSandboxOptions {
   name: string;
   labels: Record<string, string>;
   limits: SandboxLimits;
-  /** Force one profile (tests, diagnosis); default: the one that worked on this host, else each in turn. */
+  /**
+   * Force one profile (tests, diagnosis); default: the safe profiles in turn. A profile
+   * that is not safe is refused unless `allowUnsafe` (default: DOCKERLAB_SANDBOX_ALLOW_UNSAFE=1).
+   */
   profile?: SandboxProfileName;
+  allowUnsafe?: boolean;
+  /** What this machine says about itself (default: read from /proc and /dev); tests give others. */
+  facts?: HostFacts;
+  /** Where failed profiles are remembered across processes (default: ~/.cache/dockerlab). */
+  memory?: ProfileMemory;
   registryMirror?: string;
   signal?: AbortSignal;
   progress?: (line: string) => void;
@@ -94,6 +92,10 @@ export interface StartedSandbox {
   readonly containerId: string;
   readonly name: string;
   readonly profile: SandboxProfileName;
+  /** Whether that profile holds the hostile table (see sandbox/profiles.ts). */
+  readonly safe: boolean;
+  /** The profiles not used, and why (preflight, a failed start, remembered, not safe). */
+  readonly refused: RefusedProfile[];
   /** The sandbox's address on its own network: where the host reaches ports published on 0.0.0.0 inside. */
   readonly address: string;
   /** Host paths of the inner engine's socket and of the HTTP forwarder (a private 0700 directory). */
@@ -121,10 +123,7 @@ const HOST_DIR_IN_SANDBOX = '/run/dockerlab-host';
 export async function startSandboxContainer(options: StartSandboxOptions): Promise<StartedSandbox> {
   const { host, name, signal } = options;
   signal?.throwIfAborted();
-  if (!workingProfile.has(host)) {
-    await assertLocalEngine(host);
-    await sweepStaleHostDirs(host);
-  }
+  const plan = await planProfiles(options);
   // Private to the grader's user: the inner engine's socket gives control of the sandbox.
   const hostDir = mkdtempSync(path.join(os.tmpdir(), HOST_DIR_PREFIX));
   const cleanup = new Cleanup(host, hostDir);
@@ -140,32 +139,104 @@ export async function startSandboxContainer(options: StartSandboxOptions): Promi
     // Before any container joins the network: the host's services on all addresses and the cloud's metadata endpoint.
     cleanup.firewall = await firewallFor(network, options.labels[RUN_LABEL] ?? name, options.labels[OWNER_LABEL] ?? currentOwner());
     if (!cleanup.firewall.applied) options.progress?.(`the sandbox's network has no firewall rules (${cleanup.firewall.reason}): what the host serves on all its addresses is reachable from it`);
-    const known = options.profile ?? workingProfile.get(host);
-    const candidates = known ? [known] : SANDBOX_PROFILES;
-    const failures: string[] = [];
-    for (const [attempt, profile] of candidates.entries()) {
+    const refused = [...plan.refused];
+    for (const [attempt, profile] of plan.candidates.entries()) {
       signal?.throwIfAborted();
       const attemptDir = path.join(hostDir, String(attempt));
       mkdirSync(attemptDir, { mode: 0o700 });
       try {
-        const started = await startWithProfile(options, profile, attemptDir, cleanup);
-        if (!options.profile) workingProfile.set(host, profile);
+        const started = await startWithProfile(options, profile, attemptDir, cleanup, refused);
+        if (!options.profile) workingProfile.set(host, profile.name);
         return started;
       } catch (error) {
         await cleanup.removeContainer();
-        if (!(error instanceof ProfileFailure) || candidates.length === 1) throw error;
-        failures.push(`${profile}: ${error.message}`);
-        options.progress?.(`sandbox profile ${profile} does not work on ${host.description}; trying the next one`);
+        if (!(error instanceof ProfileFailure)) throw error;
+        refused.push({ profile: profile.name, reason: error.message });
+        plan.memory?.memory.remember(plan.memory.key, profile.name, error.message);
+        options.progress?.(`sandbox profile ${profile.name} does not work on ${host.description}: ${error.message.split('\n')[0]}`);
       }
     }
-    throw new EngineError(
-      `no way to run a Docker engine inside a container works on ${host.description}:\n${failures.map((f) => `  - ${f}`).join('\n')}\n` +
-        'Sandboxes need user namespaces (rootless engine) or --privileged containers; grade with --sandbox off only for trusted work.',
+    throw new SandboxUnavailableError(
+      options.profile
+        ? `the sandbox profile ${options.profile} does not work on ${host.description}: ${refused.at(-1)?.reason ?? 'unknown reason'}`
+        : noSafeProfile(host, refused, plan.memory?.memory.path),
+      refused,
     );
   } catch (error) {
     await cleanup.run();
     throw error;
   }
+}
+
+interface ProfilePlan {
+  candidates: SandboxProfile[];
+  refused: RefusedProfile[];
+  memory?: { memory: ProfileMemory; key: string };
+}
+
+/**
+ * Which profiles to try, before anything is created: the safe ones that pass their
+ * preflight and did not fail on this machine before (remembered across processes),
+ * or the one asked for. Profiles that are not safe are never tried unasked, and an
+ * unsafe one asked for is refused unless the machine's owner allowed it.
+ */
+async function planProfiles(options: StartSandboxOptions): Promise<ProfilePlan> {
+  const { host } = options;
+  const known = workingProfile.get(host);
+  if (!known) {
+    await assertLocalEngine(host);
+    await sweepStaleHostDirs(host);
+  }
+  if (options.profile) {
+    const profile = profileNamed(options.profile);
+    if (!profile) throw new EngineError(`no sandbox profile is named ${options.profile} (known: ${SANDBOX_PROFILES.map((p) => p.name).join(', ')})`);
+    if (!profile.safe && !(options.allowUnsafe ?? unsafeAllowed())) {
+      const refused = [{ profile: profile.name, reason: `not safe: ${profile.unsafeBecause}` }];
+      throw new SandboxUnavailableError(
+        `the sandbox profile ${profile.name} is refused: ${profile.unsafeBecause}.\n` +
+          `Only on a throw-away machine that runs nothing else (a CI runner's VM), its owner may accept that with ${ALLOW_UNSAFE_ENV}=1 in the environment.`,
+        refused,
+      );
+    }
+    return { candidates: [profile], refused: [] };
+  }
+  const notSafe = SANDBOX_PROFILES.filter((p) => !p.safe).map((p) => ({ profile: p.name, reason: `not safe: ${p.unsafeBecause}` }));
+  if (known) return { candidates: [profileNamed(known)!], refused: notSafe };
+  const facts = options.facts ?? readHostFacts();
+  const memory = options.memory ?? new ProfileMemory();
+  const key = ProfileMemory.keyOf({ engineId: await engineIdOf(host), sandboxImageId: await host.docker.getImage(options.image).inspect().then((i) => i.Id, () => options.image), facts });
+  const candidates: SandboxProfile[] = [];
+  const refused: RefusedProfile[] = [...notSafe];
+  for (const profile of SANDBOX_PROFILES) {
+    if (!profile.safe) continue;
+    const cannot = profile.preflight(facts);
+    if (cannot) {
+      refused.push({ profile: profile.name, reason: cannot });
+      continue;
+    }
+    const failed = memory.recall(key, profile.name);
+    if (failed) {
+      refused.push({ profile: profile.name, reason: `${failed.reason}\n(it failed this way on this machine at ${failed.at}; remembered in ${memory.path}, which \`npm run grade -- --cleanup\` empties)` });
+      continue;
+    }
+    candidates.push(profile);
+  }
+  return { candidates, refused, memory: { memory, key } };
+}
+
+async function engineIdOf(host: Runtime): Promise<string> {
+  const info = (await host.docker.info().catch(() => ({}))) as { ID?: string; ServerVersion?: string };
+  return `${info.ID ?? ''}/${info.ServerVersion ?? ''}`;
+}
+
+function noSafeProfile(host: Runtime, refused: RefusedProfile[], memoryFile: string | undefined): string {
+  return (
+    `no safe way to run a Docker engine inside a container works on ${host.description}:\n` +
+    refused.map((r) => `  - ${r.profile}: ${r.reason.replace(/\n/g, '\n    ')}`).join('\n') +
+    '\nSandboxes need a rootless engine (user namespaces and /dev/net/tun). Fix what is said above' +
+    (memoryFile ? ` (a failure is remembered in ${memoryFile}; \`npm run grade -- --cleanup\` forgets it)` : '') +
+    ', or grade with --sandbox off, for trusted work only.'
+  );
 }
 
 /**
@@ -177,7 +248,9 @@ export async function startSandboxContainer(options: StartSandboxOptions): Promi
  */
 async function assertLocalEngine(host: Runtime): Promise<void> {
   const dockerHost = host.cliEnv.DOCKER_HOST;
-  const remote = dockerHost && !dockerHost.startsWith('unix://');
+  // An engine in a container or VM behind a unix socket (DOCKERLAB_ENGINE_ADDRESS) is not this machine's either:
+  // its bind mounts are its own files, and firewall rules set here would not guard its networks.
+  const remote = host.remote !== undefined || (dockerHost && !dockerHost.startsWith('unix://'));
   let desktop = false;
   if (!remote && process.platform === 'linux') {
     const info = (await host.docker.info().catch(() => ({}))) as { OperatingSystem?: string };
@@ -216,11 +289,11 @@ async function sweepStaleHostDirs(host: Runtime): Promise<void> {
   }
 }
 
-async function startWithProfile(options: StartSandboxOptions, profile: SandboxProfileName, attemptDir: string, cleanup: Cleanup): Promise<StartedSandbox> {
+async function startWithProfile(options: StartSandboxOptions, profile: SandboxProfile, attemptDir: string, cleanup: Cleanup, refused: RefusedProfile[]): Promise<StartedSandbox> {
   const { host, name, limits, signal } = options;
-  const engine = engineOf(profile);
+  const engine = profile.engine;
   const hostConfig: HostConfig = {
-    ...profileHostConfig(profile),
+    ...profile.hostConfig(),
     AutoRemove: true,
     ReadonlyRootfs: true,
     NetworkMode: name,
@@ -275,7 +348,9 @@ async function startWithProfile(options: StartSandboxOptions, profile: SandboxPr
     container,
     containerId: info.Id,
     name,
-    profile,
+    profile: profile.name,
+    safe: profile.safe,
+    refused,
     address,
     dockerSocket,
     httpSocket: path.join(attemptDir, 'http.sock'),
