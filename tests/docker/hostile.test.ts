@@ -5,10 +5,10 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type Result as ExecaResult } from 'execa';
-import { journalDir, readJournals } from '../../grader/src/engine/build-journal.js';
+import { journalDir, readJournals } from '../../grader/src/build/journal.js';
 import { createHostRuntime } from '../../grader/src/engine/runtime.js';
-import { ensureSandboxImage } from '../../grader/src/engine/sandbox.js';
-import { findFirewallTools } from '../../grader/src/engine/sandbox-firewall.js';
+import { ensureSandboxImage } from '../../grader/src/sandbox/sandbox.js';
+import { findFirewallTools } from '../../grader/src/sandbox/firewall.js';
 import { grade } from '../../grader/src/grade.js';
 import { pollUntil } from '../../grader/src/lib/poll.js';
 import type { Result } from '../../grader/src/result.js';
@@ -392,6 +392,8 @@ describe('script labs: a hostile commands.sh in the sandbox', () => {
   /** What every sandboxed row must show: a verdict, no object of the run left, the sandbox said so. */
   function contained(graded: Graded): void {
     expect(graded.result.isolation).toBe('sandbox');
+    // Under a profile that holds this table (sandbox/profiles.ts): the only kind the grader chooses.
+    expect(graded.result.sandbox).toMatchObject({ safe: true, profile: 'rootless' });
     expect(graded.result.checks.every((c) => c.status === 'passed' || c.status === 'failed')).toBe(true);
     expect(graded.left).toEqual([]);
   }
@@ -428,7 +430,7 @@ describe('script labs: a hostile commands.sh in the sandbox', () => {
 
   // The sandbox sits on an ordinary bridge network of the host engine, so (like any container)
   // it would reach what the host serves on all its addresses through its gateway. Its network's
-  // firewall rules (sandbox-firewall.ts) drop that; where the grader cannot set them (not root,
+  // firewall rules (sandbox/firewall.ts) drop that; where the grader cannot set them (not root,
   // no iptables, another network namespace) the sandbox says so and this is a known failure.
   ('reason' in firewall ? it.failing : it)(`a host service listening on all addresses is not reached either${'reason' in firewall ? ` (KNOWN FAILURE here: ${firewall.reason})` : ''}`, async () => {
     const { graded, rulesWhileOpen, rulesAfter } = await row<{ graded: Graded; rulesWhileOpen: string[]; rulesAfter: string[] }>('network-host-all-addresses');
@@ -681,7 +683,7 @@ describe('image labs: hostile output, servers and Dockerfiles', () => {
       evidence['label-flood-interrupted'] = { imagesBeforeInterrupt: made, imagesLeft: 0 };
     }, 120_000);
 
-    /** Journals of classic builds in the graders' temp folder (build-journal.ts), as read back. */
+    /** Journals of classic builds in the graders' temp folder (build/journal.ts), as read back. */
     const journals = () => readJournals(journalDir(GRADER_TMP));
 
     /** Starts a CLI grading of the flood and kills it with -9 once its build has made 15 images; what it left. */
@@ -698,7 +700,7 @@ describe('image labs: hostile output, servers and Dockerfiles', () => {
 
     // A classic build's images get the grader's labels only with its last step: killed with -9,
     // the docker CLI dies of SIGPIPE, the daemon stops the build, and what it committed stays,
-    // unlabelled. The build's journal (build-journal.ts) names them for the next grading's sweep.
+    // unlabelled. The build's journal (build/journal.ts) names them for the next grading's sweep.
     it('killed with -9 mid-build: after one more grading, no image of it is left, nor its journal', async () => {
       const token = `${TOKEN}-kill`;
       try {

@@ -1,20 +1,28 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { BaseImages } from '../../grader/src/engine/base-images.js';
-import { grade } from '../../grader/src/grade.js';
-import type { Result } from '../../grader/src/result.js';
+import { casesDir, CASES_FILE } from '../../grader/src/spec/cases.js';
+import { testLab, type CaseOutcome, type LabTestReport } from '../../grader/src/authoring/test-lab.js';
+import { BaseImages } from '../../grader/src/build/base-images.js';
 import { createHostRuntime } from '../../grader/src/engine/runtime.js';
+import { STAGES } from '../../grader/src/grade.js';
+import type { Result } from '../../grader/src/result.js';
 import { labsDir, listLabIds, loadLabFile } from '../../grader/src/spec/load.js';
 import { labelled, NOTHING_LABELLED, runtime } from '../helpers/engine.js';
-import { assembleSubmission, FIXTURES, removeDir, variantsOf } from '../helpers/submissions.js';
+import { variantsOf } from '../helpers/submissions.js';
 
 /**
- * Every lab of labs/ is graded here with its fixtures: discovered, not listed, so a
- * new lab without fixtures fails the suite. LABS=lab-02,lab-05 narrows a run.
+ * Every lab of labs/ is proven here with its own cases (labs/lab-NN/tests/), through
+ * the very code path of `npm run grade -- test-lab` (grader/src/authoring/test-lab.ts):
+ * one mechanism, not two. Labs are discovered, not listed, so a new lab without cases
+ * fails the suite. LABS=lab-02,lab-05 narrows a run; LAB_JOBS=N caps gradings at once
+ * (default: the machine's, as the command).
  */
 const ALL = listLabIds();
 const LABS = process.env.LABS ? process.env.LABS.split(',') : ALL;
+const JOBS = process.env.LAB_JOBS ? { jobs: Number(process.env.LAB_JOBS) } : {};
 const baseImages = new BaseImages(runtime);
+/** Per lab: every case graded, a few at once; the slowest labs take minutes. */
+const LAB_TIMEOUT = 40 * 60_000;
 
 function statuses(result: Result): Record<string, string[]> {
   const by: Record<string, string[]> = { passed: [], failed: [], skipped: [], error: [] };
@@ -23,51 +31,80 @@ function statuses(result: Result): Record<string, string[]> {
   return by;
 }
 
-it('every lab has fixtures', () => {
-  expect(ALL.filter((lab) => !existsSync(path.join(FIXTURES, lab, 'variants.json')))).toEqual([]);
+/** What labs.test.ts has always held of a grading, whatever its verdict. */
+function expectSound(result: Result): void {
+  const lost = result.checks.filter((c) => c.status !== 'passed').reduce((sum, c) => sum + c.maxPoints, 0);
+  expect(result.score).toBe(result.maxScore - lost);
+  // Where the time went, stage by stage: every stage ran (steps included), and they add up to the whole.
+  expect(Object.keys(result.timings ?? {})).toEqual([...STAGES]);
+  const spent = Object.values(result.timings!).reduce((a, b) => a + b, 0);
+  expect(spent).toBeLessThanOrEqual(result.durationMs);
+  expect(spent).toBeGreaterThanOrEqual(result.durationMs - 50);
+  // The steps stage holds every check it evaluated: none took longer than the stage (whole
+  // milliseconds on both sides, hence the 1 ms). A workload that could not be set up (a build that
+  // fails) only marks the steps skipped, and static checks can all take under a millisecond, so
+  // the stage may be 0 ms (seen on lab-04's wrong-copy-path in CI).
+  const longest = Math.max(0, ...result.checks.map((c) => c.durationMs ?? 0));
+  expect(result.timings!.steps).toBeGreaterThanOrEqual(longest - 1);
+  for (const c of result.checks.filter((c) => c.status === 'failed')) {
+    expect(c.expected).toBeTruthy();
+    expect(c.observed).toBeTruthy();
+  }
+}
+
+function expectAsExpected(outcome: CaseOutcome | undefined): Result {
+  expect(outcome).toBeDefined();
+  expect(outcome!.error).toBeUndefined();
+  const result = outcome!.result!;
+  const by = statuses(result);
+  const detail = result.checks.filter((c) => c.status !== 'passed').map((c) => `${c.id} ${c.status}: ${c.message}`).join('\n');
+  expect({ failed: by.failed, skipped: by.skipped, error: by.error, detail }).toEqual({
+    failed: [...outcome!.case.failed].sort(),
+    skipped: [...outcome!.case.skipped].sort(),
+    error: [],
+    detail: expect.any(String),
+  });
+  // The tester's own judgement agrees with the suite's.
+  expect(outcome!.status).toBe('as-expected');
+  expect(outcome!.differences).toEqual([]);
+  return result;
+}
+
+it('every lab has cases', () => {
+  expect(ALL.filter((lab) => !existsSync(path.join(casesDir(path.join(labsDir(), lab)), CASES_FILE)))).toEqual([]);
 });
 
 describe.each(LABS)('%s', (lab) => {
   const variants = variantsOf(lab);
+  let report: LabTestReport;
+
+  beforeAll(async () => {
+    report = await testLab({ labDir: path.join(labsDir(), lab), runtime, baseImages, lang: 'en', starter: true, starterLang: 'fr', ...JOBS });
+  }, LAB_TIMEOUT);
 
   it('has at least two reference solutions and six wrong variants', () => {
-    expect(variants.filter((v) => v.failed.length === 0 && v.skipped.length === 0).length).toBeGreaterThanOrEqual(2);
+    expect(variants.filter((v) => v.reference).length).toBeGreaterThanOrEqual(2);
     expect(variants.filter((v) => v.failed.length > 0).length).toBeGreaterThanOrEqual(6);
   });
 
-  it.each(variants.map((v) => [v.name, v] as const))('%s', async (_name, variant) => {
-    const dir = assembleSubmission(lab, variant.name);
-    try {
-      const result = await grade({ lab, submission: dir, lang: 'en', runtime, baseImages, logsDir: null });
-      const by = statuses(result);
-      const detail = result.checks.filter((c) => c.status !== 'passed').map((c) => `${c.id} ${c.status}: ${c.message}`).join('\n');
-      expect({ failed: by.failed, skipped: by.skipped, error: by.error, detail }).toEqual({
-        failed: [...variant.failed].sort(),
-        skipped: [...variant.skipped].sort(),
-        error: [],
-        detail: expect.any(String),
-      });
-      const lost = result.checks.filter((c) => c.status !== 'passed').reduce((sum, c) => sum + c.maxPoints, 0);
-      expect(result.score).toBe(result.maxScore - lost);
-      for (const c of result.checks.filter((c) => c.status === 'failed')) {
-        expect(c.expected).toBeTruthy();
-        expect(c.observed).toBeTruthy();
-      }
-    } finally {
-      removeDir(dir);
-    }
+  it.each(variants.map((v) => [v.name, v] as const))('%s', (name) => {
+    const outcome = report.cases.find((o) => o.case.name === name);
+    expectSound(expectAsExpected(outcome));
+  });
+
+  it('has no problem as a lab (a reference below full marks, an unnamed loss, a check no case fails)', () => {
+    expect(report.problems.map((p) => p.message)).toEqual([]);
+    expect(report.ok).toBe(true);
   });
 
   it('grades the untouched starter files with a low score, never a crash', async () => {
-    const dir = assembleSubmission(lab, null);
-    try {
-      const result = await grade({ lab, submission: dir, lang: 'fr', runtime, baseImages, logsDir: null });
-      expect(result.score).toBeLessThan(result.maxScore / 2);
-      expect(result.checks.some((c) => c.status === 'error')).toBe(false);
-      expect(result.checks.filter((c) => c.status === 'failed').every((c) => c.hint)).toBe(true);
-    } finally {
-      removeDir(dir);
-    }
+    // The starter is graded in French (the course's language) on its own: its hints must exist in that language too.
+    const result = report.starter!.result!;
+    expect(report.starter!.error).toBeUndefined();
+    expect(result.score).toBeLessThan(result.maxScore / 2);
+    expect(result.checks.some((c) => c.status === 'error')).toBe(false);
+    expect(result.checks.filter((c) => c.status === 'failed').every((c) => c.hint)).toBe(true);
+    expectSound(result);
   });
 
   afterAll(async () => {
@@ -84,16 +121,13 @@ describe.each(LABS)('%s', (lab) => {
 const classic = createHostRuntime({ builder: 'classic' });
 const classicImages = new BaseImages(classic);
 const IMAGE_LABS = LABS.filter((lab) => loadLabFile(path.join(labsDir(), lab, 'lab.json')).workload.kind === 'image');
-describe.each(IMAGE_LABS)('%s with the classic builder', (lab) => {
-  const variants = variantsOf(lab).filter((v) => lab === 'lab-05' || (v.failed.length === 0 && v.skipped.length === 0));
-  it.each(variants.map((v) => [v.name, v] as const))('%s', async (_name, variant) => {
-    const dir = assembleSubmission(lab, variant.name);
-    try {
-      const result = await grade({ lab, submission: dir, lang: 'en', runtime: classic, baseImages: classicImages, logsDir: null });
-      const by = statuses(result);
-      expect({ failed: by.failed, skipped: by.skipped, error: by.error }).toEqual({ failed: [...variant.failed].sort(), skipped: [...variant.skipped].sort(), error: [] });
-    } finally {
-      removeDir(dir);
-    }
+(IMAGE_LABS.length > 0 ? describe.each(IMAGE_LABS) : describe.skip.each(['(LABS names no image lab)']))('%s with the classic builder', (lab) => {
+  const variants = variantsOf(lab).filter((v) => lab === 'lab-05' || v.reference);
+  let report: LabTestReport;
+  beforeAll(async () => {
+    report = await testLab({ labDir: path.join(labsDir(), lab), runtime: classic, baseImages: classicImages, lang: 'en', only: variants.map((v) => v.name), ...JOBS });
+  }, LAB_TIMEOUT);
+  it.each(variants.map((v) => [v.name, v] as const))('%s', (name) => {
+    expectAsExpected(report.cases.find((o) => o.case.name === name));
   });
 });

@@ -5,6 +5,10 @@ import { execa } from 'execa';
 import type { Result } from '../../grader/src/result.js';
 import { assembleSubmission, removeDir, ROOT } from '../helpers/submissions.js';
 
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+}
+
 /**
  * `npm pack` gives a package whose `dockerlab` bin works once installed somewhere
  * else: the labs and the stand-ins inside, or lab specs given with --labs-dir.
@@ -38,10 +42,14 @@ describe('the packed grader, installed elsewhere', () => {
     const installed = path.join(project, 'node_modules', 'dockerlab');
     expect(existsSync(path.join(installed, 'grader/dist/cli.js'))).toBe(true);
     expect(existsSync(path.join(installed, 'labs/lab-03/lab.json'))).toBe(true);
-    expect(existsSync(path.join(installed, 'grader/stand-ins/catalog.json'))).toBe(true);
+    expect(existsSync(path.join(installed, 'grader/src/build/stand-ins/catalog.json'))).toBe(true);
+    expect(existsSync(path.join(installed, 'grader/src/sandbox/recipe/Dockerfile'))).toBe(true);
     expect(existsSync(path.join(installed, 'integrations/github/student-autograding.yml'))).toBe(true);
-    expect(existsSync(path.join(installed, 'grader/src'))).toBe(false);
+    // grader/src ships only the rooms' assets (the stand-ins' and the sandbox's recipes), never a source file.
+    expect(filesUnder(path.join(installed, 'grader/src')).filter((f) => /\.[cm]?[jt]s$/.test(f))).toEqual([]);
     expect(existsSync(path.join(installed, 'tests'))).toBe(false);
+    // The course's cases are solutions: never published.
+    expect(existsSync(path.join(installed, 'labs/lab-03/tests'))).toBe(false);
     expect(readdirSync(path.join(installed, 'grader/dist')).some((f) => f.endsWith('.map'))).toBe(false);
   });
 
@@ -69,5 +77,17 @@ describe('the packed grader, installed elsewhere', () => {
     } finally {
       removeDir(submission);
     }
+  });
+
+  it('a teacher\'s own lab written by npx dockerlab new-lab, outside the grader, passes npx dockerlab test-lab', async () => {
+    const made = await npx(['new-lab', 'lab-95', '--workload', 'image', '--labs-dir', 'course/labs']);
+    expect(made.exitCode).toBe(0);
+    const spec = JSON.parse(readFileSync(path.join(project, 'course/labs/lab-95/lab.json'), 'utf8')) as { $schema: string };
+    // The $schema points into the installed package, so an editor completes the spec.
+    expect(path.resolve(project, 'course/labs/lab-95', spec.$schema)).toBe(path.join(project, 'node_modules/dockerlab/labs/lab.schema.json'));
+    expect(existsSync(path.resolve(project, 'course/labs/lab-95', spec.$schema))).toBe(true);
+    const run = await npx(['test-lab', 'lab-95', '--labs-dir', 'course/labs', '--reporter', 'junit=test-lab.xml', '--quiet']);
+    expect(run.exitCode).toBe(0);
+    expect(readFileSync(path.join(project, 'test-lab.xml'), 'utf8')).toContain('<testsuite name="lab-95" tests="3" failures="0" errors="0"');
   });
 });

@@ -5,7 +5,7 @@
  */
 import { Ajv } from 'ajv';
 import type { CheckContext, CheckKind, Facts, HttpRequest, InsideHttpAnswer, NameResolution, NetworkFacts } from '../../grader/src/checks/types.js';
-import type { ComposeFacts } from '../../grader/src/engine/compose.js';
+import type { ComposeFacts } from '../../grader/src/compose/compose.js';
 import type { BuildFacts, ContainerFacts, ContainerState, ExecResult, FoundFile, HttpAnswer, ImageConfig, ImageFacts, ListeningSocket, ProcessInfo, ScriptFacts, StopFacts, VolumeFacts } from '../../grader/src/engine/facts.js';
 import { titleOf } from '../../grader/src/titles.js';
 import { format, LANGS, type Lang } from '../../grader/src/i18n/lang.js';
@@ -49,6 +49,10 @@ export interface FakeWorld {
   /** Answers by host port: one answer, or a sequence (the last one repeats). */
   http?: Record<number, HttpAnswer | HttpAnswer[]>;
   submissionDirInEngine?: string;
+  /** The lab's workload spec (default: an image built from the whole folder). */
+  workload?: { kind: string } & Record<string, unknown>;
+  /** The submission folder on the grader's machine (checks that list the student's own files read it). */
+  submissionDir?: string;
   /** Answers by request, before `http` (e.g. by path or by request header). */
   httpHandler?: (request: HttpRequest) => HttpAnswer | undefined;
   /** Networks by name. */
@@ -165,8 +169,8 @@ export function fakeContext(world: FakeWorld, lang: Lang = 'en'): CheckContext {
     ...facts,
     lang,
     signal: new AbortController().signal,
-    lab: { id: 'lab-99', title: 'test', workload: { kind: 'image' }, steps: [], checks: [] },
-    submissionDir: '/home/student/lab',
+    lab: { id: 'lab-99', title: 'test', workload: world.workload ?? { kind: 'image' }, steps: [], checks: [] },
+    submissionDir: world.submissionDir ?? '/home/student/lab',
     submissionDirInEngine: world.submissionDirInEngine ?? '/work/submission',
     async findContainer(name) {
       return named.get(name) ?? null;

@@ -30,7 +30,7 @@ async function labelledWith(label: string): Promise<{ containers: string[]; imag
   ]);
   return {
     containers: containers.map((c) => c.Names[0] ?? c.Id),
-    // Untagged images are the classic builder's layer cache, kept on purpose (see engine/cleanup.ts);
+    // Untagged images are the classic builder's layer cache, kept on purpose (see grading/cleanup.ts);
     // the sandbox image and stand-ins are cached base images, not leftovers of a run.
     images: images.filter((i) => (i.RepoTags ?? []).some((t) => t !== '<none>:<none>') && !i.Labels?.['dockerlab.sandbox'] && !i.Labels?.['dockerlab.stand-in']).map((i) => i.RepoTags![0]!),
     networks: networks.map((n) => n.Name),

@@ -1,38 +1,33 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { assembleCase, readCases, type LabCase } from '../../grader/src/spec/cases.js';
+import { loadLabFile } from '../../grader/src/spec/load.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The suite's own fixtures (batch, hostile, build-output, junit); each lab's cases live in labs/lab-NN/tests/. */
 export const FIXTURES = path.join(ROOT, 'tests/fixtures');
 
-export interface Variant {
-  name: string;
-  mistake: string;
-  failed: string[];
-  skipped: string[];
-  /** When the mistake is waiting itself (a hung script, a health that never turns): why its verdict takes long. */
-  waits?: string;
-}
+/** A lab's case (labs/lab-NN/tests/cases.json), as the lab tester reads it. */
+export type Variant = LabCase;
 
+const labDir = (lab: string) => path.join(ROOT, 'labs', lab);
+
+/** The cases of a lab, read and checked by the lab tester's own code (grader/src/authoring/cases.ts). */
 export function variantsOf(lab: string): Variant[] {
-  const file = path.join(FIXTURES, lab, 'variants.json');
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Variant[]) : [];
+  return readCases(labDir(lab), loadLabFile(path.join(labDir(lab), 'lab.json')).checks.map((c) => c.id));
 }
 
 /**
  * A submission as a student would have it: the lab's given files (its folder
- * without lab.json and README.md), with the variant's own files laid over them.
+ * without lab.json, README.md and tests/), with the case's own files laid over
+ * them (null: the untouched starter files). The same assembly test-lab grades.
  */
 export function assembleSubmission(lab: string, variant: string | null): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), `dockerlab-${lab}-${variant ?? 'starter'}-`));
-  const labDir = path.join(ROOT, 'labs', lab);
-  for (const entry of readdirSync(labDir)) {
-    if (entry === 'lab.json' || entry === 'README.md') continue;
-    cpSync(path.join(labDir, entry), path.join(dir, entry), { recursive: true });
-  }
-  if (variant) cpSync(path.join(FIXTURES, lab, variant), dir, { recursive: true });
-  return dir;
+  if (variant === null) return assembleCase(labDir(lab), null);
+  const found = variantsOf(lab).find((v) => v.name === variant);
+  if (!found) throw new Error(`no case ${variant} in labs/${lab}/tests/cases.json`);
+  return assembleCase(labDir(lab), found);
 }
 
 export function removeDir(dir: string): void {

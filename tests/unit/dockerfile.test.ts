@@ -1,6 +1,6 @@
 import { externalBases, finalBase, instructionForParseError, instructionOfStep, parseDockerfile, stageOfStep } from '../../grader/src/dockerfile/parse.js';
 import { normalizeImageRef, parseImageRef } from '../../grader/src/lib/image-ref.js';
-import { debianEquivalent, standInFor } from '../../grader/src/engine/base-images.js';
+import { debianEquivalent, standInFor } from '../../grader/src/build/base-images.js';
 
 describe('parseDockerfile', () => {
   it('joins continuation lines and keeps each instruction line', () => {

@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { classroomPayload, type ClassroomPayload } from '../../grader/src/report/classroom.js';
 import { gradescopeResults } from '../../grader/src/report/gradescope.js';
 import { defaultReporters, openReporters, parseReporterArgs, REPORTERS } from '../../grader/src/report/index.js';
 import { renderJunit } from '../../grader/src/report/junit.js';
@@ -31,6 +30,8 @@ const partial = resultOf([
   check('logs', 'error', 0, 2, { message: 'could not be evaluated: engine went away' }),
   check('exec-form', 'passed', 1.25, 1.25),
 ]);
+/** `partial` without its check that could not be evaluated: a grading the gradescope reporter writes. */
+const gradable = resultOf(partial.checks.filter((c) => c.status !== 'error'));
 const fullMarks = resultOf([check('builds', 'passed', 2, 2), check('http-ok', 'passed', 3, 3)], { notes: [] });
 const withActions = resultOf([check('builds', 'passed', 2, 2), check('cache', 'failed', 0, 2)], {
   actions: [
@@ -105,55 +106,94 @@ describe('json reporter', () => {
 });
 
 describe('junit reporter', () => {
+  // Debian's libxml2-utils (npm run provision -- --for-tests installs it): the schemas are checked by libxml2, not by us.
   const xmllint = spawnSync('xmllint', ['--version']).status === 0;
-  const schemas = [
-    path.join(ROOT, 'tests/fixtures/junit/dockerlab-junit.xsd'),
-    ...[path.join(ROOT, 'tests/fixtures/junit/jenkins-xunit-junit-10.xsd'), process.env.DOCKERLAB_JENKINS_JUNIT_XSD].filter((f): f is string => !!f && existsSync(f)),
-  ];
-  const validate = (xml: string) => {
+  const JENKINS_XSD = path.join(ROOT, 'tests/fixtures/junit/jenkins-xunit-junit-10.xsd');
+  const schemas = [path.join(ROOT, 'tests/fixtures/junit/dockerlab-junit.xsd'), JENKINS_XSD];
+  const withFile = <T>(xml: string, use: (file: string) => T): T => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'hrep-junit-'));
     try {
       const file = path.join(dir, 'junit.xml');
       writeFileSync(file, xml);
-      for (const schema of schemas) {
-        const run = spawnSync('xmllint', ['--noout', '--schema', schema, file], { encoding: 'utf8' });
-        expect(`${path.basename(schema)}: ${run.stderr.trim()}`).toBe(`${path.basename(schema)}: ${file} validates`);
-      }
+      return use(file);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   };
-  const hostile = resultOf([check('builds', 'failed', 0, 2, { expected: '<ok/>', observed: ']]></failure><testcase name="forged"/>\x00\x1b[31m\ud800 & "quotes"', location: { file: 'Docker\nfile', line: 3 } })]);
-
-  (xmllint ? it : it.skip)(`validates with xmllint against ${schemas.map((s) => path.basename(s)).join(' and ')}: full marks, partial credit, skipped, error, several labs, hostile text`, () => {
-    for (const results of [[fullMarks], [partial], [partial, { ...fullMarks, lab: 'lab-04' }], [hostile], [], [{ ...partial, lang: 'fr' as const }]]) validate(renderJunit(results));
-  });
-  (xmllint ? it : it.skip)('the schemas do reject a suite without its counts', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'hrep-junit-'));
-    try {
-      const file = path.join(dir, 'bad.xml');
-      writeFileSync(file, renderJunit([partial]).replace(/ failures="\d+"/g, ''));
-      for (const schema of schemas) expect(spawnSync('xmllint', ['--noout', '--schema', schema, file]).status).not.toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+  const validate = (xml: string) => withFile(xml, (file) => {
+    for (const schema of schemas) {
+      const run = spawnSync('xmllint', ['--noout', '--schema', schema, file], { encoding: 'utf8' });
+      expect(`${path.basename(schema)}: ${run.stderr.trim()}`).toBe(`${path.basename(schema)}: ${file} validates`);
     }
   });
-  if (!xmllint) it('needs xmllint (Debian: apt-get install libxml2-utils) to validate the XML: skipped', () => undefined);
+  /** An XPath string value, evaluated by libxml2 on the file. */
+  const xpath = (xml: string, expression: string) => withFile(xml, (file) => {
+    const run = spawnSync('xmllint', ['--xpath', `string(${expression})`, file], { encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    // xmllint ends what it prints with a newline of its own.
+    return run.stdout.replace(/\n$/, '');
+  });
+  const hostile = resultOf([check('builds', 'failed', 0, 2, { expected: '<ok/>', observed: ']]></failure><testcase name="forged"/>\x00\x1b[31m\ud800 & "quotes"', location: { file: 'Docker\nfile', line: 3 } })]);
+  const noisy = resultOf([check('a', 'failed', 0.1 + 0.2, 0.1 + 0.2 + 0.4), check('b', 'passed', 1.1 + 2.2, 1.1 + 2.2)]);
+  const batchName = { ...partial, lab: 'jean.dupont/lab-03' };
 
-  it('has counts on every suite, points in properties, and the outcome of each check', () => {
+  it('needs xmllint (Debian: apt-get install -y libxml2-utils) and the vendored Jenkins schema', () => {
+    expect(xmllint).toBe(true);
+    expect(readFileSync(JENKINS_XSD, 'utf8')).toContain('jenkinsci/xunit-plugin');
+  });
+  it('validates with xmllint against our schema and Jenkins\' xunit junit-10.xsd: full marks, partial credit, skipped, error, several labs, hostile text, a batch name with a dot, fractional noise', () => {
+    for (const results of [[fullMarks], [partial], [partial, { ...fullMarks, lab: 'lab-04' }], [hostile], [], [{ ...partial, lang: 'fr' as const }], [batchName], [noisy]]) validate(renderJunit(results));
+  });
+  it('the schemas do reject what they should: a suite without its counts (both), a time zone-less timestamp or a dotted classname (ours)', () => {
+    const rejects = (xml: string, schema: string) => withFile(xml, (file) => spawnSync('xmllint', ['--noout', '--schema', schema, file]).status);
+    for (const schema of schemas) expect(rejects(renderJunit([partial]).replace(/ failures="\d+"/g, ''), schema)).not.toBe(0);
+    expect(rejects(renderJunit([partial]).replace(/(timestamp="[^"]+)Z"/, '$1"'), schemas[0]!)).not.toBe(0);
+    expect(rejects(renderJunit([partial]).replace('classname="lab-03"', 'classname="jean.dupont/lab-03"'), schemas[0]!)).not.toBe(0);
+  });
+
+  it('read as GitLab reads it (the text of <failure>, <error>, <skipped>, not their attributes): points, reason, expected/observed/hint are there', () => {
     const xml = renderJunit([partial]);
+    const outcome = (id: string, element: string) => xpath(xml, `//testcase[@name="Title of ${id} [${id}]"]/${element}`);
+    expect(outcome('non-root-user', 'failure')).toBe('0/3 pt\nDockerfile:7\nexpected: a USER whose uid is not 0\nobserved: USER "appuser" → uid 0\n(second line)\nhint: Create a user');
+    expect(outcome('label-version', 'failure')).toMatch(/^0\.5\/1 pt\nexpected: a label "version"/);
+    expect(outcome('http-ok', 'skipped')).toBe('0/3 pt\nnot evaluated: prerequisite "stays-running" did not pass');
+    expect(outcome('logs', 'error')).toBe('0/2 pt\ncould not be evaluated: engine went away');
+    // Jenkins and the test-report actions read the attribute: the short form is there too.
+    expect(xpath(xml, '//testcase[@name="Title of http-ok [http-ok]"]/skipped/@message')).toBe('not evaluated: prerequisite "stays-running" did not pass');
+  });
+
+  it('has counts on every suite, points in properties, a timestamp with its zone', () => {
+    const now = new Date('2025-03-14T10:00:12.345Z');
+    const xml = renderJunit([partial], now);
     expect(xml).toMatch(/<testsuites name="dockerlab" tests="6" failures="2" errors="1" time="12.345">/);
-    expect(xml).toMatch(/<testsuite name="lab-03 — Image non-root" tests="6" failures="2" errors="1" skipped="1" time="12.345" timestamp="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d"/);
+    expect(xml).toContain('<testsuite name="lab-03 — Image non-root" tests="6" failures="2" errors="1" skipped="1" time="12.345" timestamp="2025-03-14T10:00:00Z"');
+    expect(new Date(xpath(xml, '//testsuite/@timestamp')).getTime()).toBe(now.getTime() - partial.durationMs);
     expect(xml).toContain('<property name="score" value="3.75"/>');
     expect(xml).toContain('<property name="points.label-version" value="0.5"/>');
-    expect(xml).toContain('<failure message="0/3 pt — message of non-root-user" type="failed">Dockerfile:7\nexpected: a USER whose uid is not 0');
-    expect(xml).toContain('<skipped message="not evaluated: prerequisite &quot;stays-running&quot; did not pass"/>');
-    expect(xml).toContain('<error message="0/2 pt — could not be evaluated: engine went away" type="error">');
+    expect(xml).toContain('<failure message="0/3 pt — message of non-root-user" type="failed">0/3 pt\nDockerfile:7\nexpected: a USER whose uid is not 0');
+    expect(xml).toContain('<error message="0/2 pt — could not be evaluated: engine went away" type="error">0/2 pt\n');
+  });
+  it('prints fractional points without binary noise', () => {
+    const xml = renderJunit([noisy]);
+    expect(xml).not.toMatch(/\d\.\d*0000000|\d\.\d*9999999/);
+    expect(xpath(xml, '//testcase[@name="Title of a [a]"]/failure')).toMatch(/^0\.3\/0\.7 pt\n/);
+    expect(xpath(xml, '//property[@name="points.b"]/@value')).toBe('3.3');
+    expect(xpath(xml, '//property[@name="maxScore"]/@value')).toBe('4');
+  });
+  it('a batch name with a dot is not split by Jenkins into package and class, and the exact name is kept', () => {
+    const xml = renderJunit([batchName]);
+    const classname = xpath(xml, '(//testcase)[1]/@classname');
+    // Jenkins' JUnit plugin: package = what precedes the last '.' of the class name.
+    expect(classname.lastIndexOf('.')).toBe(-1);
+    expect(classname).toBe('jean·dupont/lab-03');
+    expect(xpath(xml, '//property[@name="classname"]/@value')).toBe('jean.dupont/lab-03');
+    expect(xpath(xml, '//testsuite/@name')).toBe('jean.dupont/lab-03 — Image non-root');
   });
   it('student text cannot add elements', () => {
     const xml = renderJunit([hostile]);
     expect(xml.match(/<testcase /g)).toHaveLength(1);
     expect(xml).not.toMatch(/[\x00\x1b]/);
+    expect(xpath(xml, 'count(//testcase)')).toBe('1');
   });
   it('writes to a file named by --reporter junit=FILE, rewritten after each grading', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'hrep-junit-'));
@@ -226,55 +266,11 @@ describe('prairielearn reporter', () => {
   });
 });
 
-/** The sum classroom-resources/autograding-grading-reporter makes (src/notify-classroom.js), as INTEGRATIONS.md states it. */
-function gradingReporterTotals(runners: ClassroomPayload[]): { totalPoints: number; maxPoints: number } {
-  return runners.reduce((acc, results) => {
-    if (!results.max_score) return acc;
-    acc.maxPoints += results.max_score;
-    for (const { score: s } of results.tests) acc.totalPoints += s;
-    return acc;
-  }, { totalPoints: 0, maxPoints: 0 });
-}
-
-describe('classroom reporter', () => {
-  const decode = (line: string) => JSON.parse(Buffer.from(line.replace(/^result=/, ''), 'base64').toString('utf8')) as ClassroomPayload;
-
-  it('writes the `result` output that the grading reporter sums to our score, partial credit included', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'hrep-classroom-'));
-    try {
-      const output = path.join(dir, 'github_output');
-      writeFileSync(output, 'earlier=1\n');
-      const reporters = openReporters(parseReporterArgs(['classroom']), { color: false, env: { GITHUB_OUTPUT: output }, stdout: new PassThrough() });
-      await reporters.onResult(partial);
-      await reporters.close();
-      const lines = readFileSync(output, 'utf8').trim().split('\n');
-      expect(lines[0]).toBe('earlier=1');
-      const payload = decode(lines[1]!);
-      expect(payload).toMatchObject({ version: 1, status: 'error', max_score: 12.25 });
-      expect(payload.tests.map((t) => [t.status, t.score])).toEqual([['pass', 2], ['fail', 0.5], ['fail', 0], ['fail', 0], ['error', 0], ['pass', 1.25]]);
-      expect(payload.tests[2]).toMatchObject({ filename: 'Dockerfile', line_no: 7 });
-      expect(gradingReporterTotals([payload])).toEqual({ totalPoints: partial.score, maxPoints: partial.maxScore });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-  it('passes with full marks, fails when points are missing', () => {
-    expect(classroomPayload([fullMarks]).status).toBe('pass');
-    expect(classroomPayload([withActions]).status).toBe('fail');
-    expect(gradingReporterTotals([classroomPayload([fullMarks])])).toEqual({ totalPoints: 5, maxPoints: 5 });
-  });
-  it('several gradings in one process give one result summing them all', () => {
-    const payload = classroomPayload([partial, fullMarks]);
-    expect(gradingReporterTotals([payload])).toEqual({ totalPoints: partial.score + fullMarks.score, maxPoints: partial.maxScore + fullMarks.maxScore });
-  });
-  it('says what to do outside GitHub Actions', () => {
-    expect(() => openReporters(parseReporterArgs(['classroom']), { color: false, env: {}, stdout: new PassThrough() })).toThrow(/GITHUB_OUTPUT.*--reporter classroom=FILE/);
-  });
-});
+// The classroom reporter's tests, with the grading reporter's arithmetic, are in report-classroom.test.ts.
 
 describe('--reporter parsing and defaults', () => {
   it('knows every format, sorted', () => {
-    expect(Object.keys(REPORTERS)).toEqual(['classroom', 'github', 'gradescope', 'json', 'junit', 'prairielearn', 'terminal']);
+    expect(Object.keys(REPORTERS)).toEqual(['classroom', 'github', 'gradescope', 'json', 'junit', 'prairielearn', 'problems', 'tap', 'terminal']);
     for (const [name, factory] of Object.entries(REPORTERS)) {
       expect(factory.name).toBe(name);
       expect(factory.description.length).toBeGreaterThan(10);
@@ -288,7 +284,7 @@ describe('--reporter parsing and defaults', () => {
     ]);
   });
   it('refuses an unknown name and lists the known ones', () => {
-    expect(() => parseReporterArgs(['junt=x.xml'])).toThrow('unknown reporter "junt" in --reporter junt=x.xml; known reporters: classroom, github, gradescope, json, junit, prairielearn, terminal');
+    expect(() => parseReporterArgs(['junt=x.xml'])).toThrow('unknown reporter "junt" in --reporter junt=x.xml; known reporters: classroom, github, gradescope, json, junit, prairielearn, problems, tap, terminal');
     expect(() => parseReporterArgs(['junit='])).toThrow(/file name after "=" is empty/);
   });
   it('defaults to terminal, plus github inside GitHub Actions', () => {
@@ -304,12 +300,12 @@ describe('--reporter parsing and defaults', () => {
       const reporters = openReporters(parseReporterArgs(['terminal', `gradescope=${dir}/results.json`, `prairielearn=${dir}/pl.json`]), { color: false, env: {}, stdout });
       reporters.onCheck(partial.checks[0]!);
       reporters.onAction(withActions.actions[0]!);
-      await reporters.onResult(partial);
-      await reporters.onBatchEnd([partial]);
+      await reporters.onResult(gradable);
+      await reporters.onBatchEnd([gradable]);
       await reporters.close();
-      expect(chunks.join('')).toBe(renderTerminal(partial, { color: false }));
-      expect(JSON.parse(readFileSync(`${dir}/results.json`, 'utf8'))).toEqual(gradescopeResults(partial));
-      expect(JSON.parse(readFileSync(`${dir}/pl.json`, 'utf8'))).toEqual(prairieLearnResults(partial));
+      expect(chunks.join('')).toBe(renderTerminal(gradable, { color: false }));
+      expect(JSON.parse(readFileSync(`${dir}/results.json`, 'utf8'))).toEqual(gradescopeResults(gradable));
+      expect(JSON.parse(readFileSync(`${dir}/pl.json`, 'utf8'))).toEqual(prairieLearnResults(gradable));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -320,7 +316,7 @@ describe('--reporter parsing and defaults', () => {
       writeFileSync(path.join(dir, 'a-file'), '');
       const target = path.join(dir, 'a-file', 'results.json');
       const reporters = openReporters(parseReporterArgs([`gradescope=${target}`]), { color: false, env: {}, stdout: new PassThrough() });
-      await expect(reporters.onResult(partial)).rejects.toThrow(new RegExp(`cannot write the report to ${target} \\((ENOTDIR|EEXIST)\\); give a writable path`));
+      await expect(reporters.onResult(gradable)).rejects.toThrow(new RegExp(`cannot write the report to ${target} \\((ENOTDIR|EEXIST)\\); give a writable path`));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -214,5 +215,50 @@ describe('a grading inside GitHub Actions', () => {
     const summary = readFileSync(env.GITHUB_STEP_SUMMARY!, 'utf8');
     expect(summary).not.toMatch(/^\s*::/m);
     expect(summary).not.toMatch(/\x1b/);
+  });
+});
+
+describe('annotations under a checkout like the workflows\' (the student\'s repository in student/, the course in course/)', () => {
+  let dir: string;
+  let workspace: string;
+  let student: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'hrep-gha-ws-'));
+    workspace = path.join(dir, 'work', 'repo', 'repo');
+    student = path.join(workspace, 'student');
+    mkdirSync(path.join(student, 'labs', 'lab-03'), { recursive: true });
+    mkdirSync(path.join(workspace, 'course', 'labs', 'lab-03'), { recursive: true });
+    writeFileSync(path.join(student, 'labs', 'lab-03', 'Dockerfile'), 'FROM python:latest\nWORKDIR /app\nCOPY . .\nUSER root\nCMD python app.py\n');
+    execFileSync('git', ['init', '-q'], { cwd: student });
+    execFileSync('git', ['init', '-q'], { cwd: path.join(workspace, 'course') });
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('every annotation names a path that exists in the student\'s repository, with the line of the fault', async () => {
+    const checks = [
+      check('base-image', 'failed', 0, 1, { expected: 'python:3.11-*', observed: 'python:latest', location: { file: 'Dockerfile', line: 1 } }),
+      check('non-root-user', 'failed', 0, 3, { expected: 'a USER whose uid is not 0', observed: 'USER root', location: { file: 'Dockerfile', line: 4 } }),
+      check('exec-form', 'failed', 0, 1, { expected: 'CMD in exec form', observed: 'CMD python app.py', location: { file: './Dockerfile', line: 5 } }),
+    ];
+    const result: Result = {
+      lab: 'lab-03', title: 'Image non-root', ...score(checks), checks, actions: [], lang: 'en', submission: path.join(student, 'labs', 'lab-03'), notes: [],
+      durationMs: 10, isolation: 'engine', grader: { version: '0.1.0' },
+    };
+    const stdout = new PassThrough();
+    const chunks: string[] = [];
+    stdout.on('data', (c: Buffer) => chunks.push(c.toString()));
+    const reporters = openReporters(parseReporterArgs(['github']), { color: false, env: { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: workspace }, stdout });
+    await reporters.onResult(result);
+    await reporters.close();
+    const errors = runnerCommands(chunks.join('')).filter((c) => c.name === 'error');
+    expect(errors.map((e) => [e.properties.file, e.properties.line])).toEqual([['labs/lab-03/Dockerfile', '4'], ['labs/lab-03/Dockerfile', '1'], ['labs/lab-03/Dockerfile', '5']]);
+    // GitHub resolves file= from the root of the repository that ran the workflow: the student's.
+    const lines = readFileSync(path.join(student, 'labs/lab-03/Dockerfile'), 'utf8').split('\n');
+    for (const e of errors) {
+      expect(existsSync(path.join(student, e.properties.file!))).toBe(true);
+      expect(existsSync(path.join(workspace, e.properties.file!))).toBe(false);
+    }
+    expect(lines[Number(errors[0]!.properties.line) - 1]).toBe('USER root');
+    expect(lines[Number(errors[2]!.properties.line) - 1]).toBe('CMD python app.py');
   });
 });

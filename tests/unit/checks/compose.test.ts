@@ -1,8 +1,8 @@
 import { composeDown } from '../../../grader/src/actions/compose-down.js';
 import { composeUpAgain } from '../../../grader/src/actions/compose-up.js';
 import { composeUp } from '../../../grader/src/checks/compose-up.js';
-import { composeChoiceFrom, composeProblem, pickComposeFile, type ComposeCommandResult } from '../../../grader/src/engine/compose.js';
-import { hostOverride, parseComposeModel, serviceNames } from '../../../grader/src/engine/compose-override.js';
+import { composeChoiceFrom, composeProblem, pickComposeFile, type ComposeCommandResult } from '../../../grader/src/compose/compose.js';
+import { hostOverride, parseComposeModel, serviceNames } from '../../../grader/src/compose/override.js';
 import { testActionKind, testCheckKind } from '../../helpers/check-tester.js';
 
 const failedUp = (problem: ComposeCommandResult['problem']): ComposeCommandResult => ({ ok: false, exitCode: 1, timedOut: false, output: problem?.message ?? '', durationMs: 300, problem });

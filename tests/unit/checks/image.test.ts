@@ -98,7 +98,7 @@ testCheckKind(imageFilesAbsent as never, {
     { name: 'many found are cut, in French', lang: 'fr', check: { names: ['a'], in: 'image' }, world: { image: { filesystem: Array.from({ length: 10 }, (_, i) => ({ path: `/d${i}/a` })) } }, observed: /10 trouvé\(s\) : .*, …$/ },
   ],
   invalid: [
-    { name: 'nothing to look for', check: { in: 'image' }, problem: 'give at least one of "names", "namesMatch" or "paths"' },
+    { name: 'nothing to look for', check: { in: 'image' }, problem: 'give at least one of "names", "namesMatch", "paths" or "submissionFiles"' },
     { name: 'an unknown scope', check: { names: ['x'], in: 'layers' }, problem: /in/ },
   ],
 });

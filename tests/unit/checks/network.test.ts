@@ -2,7 +2,7 @@ import { containerNoHostPorts } from '../../../grader/src/checks/container-no-ho
 import { dnsResolves, httpFromContainer } from '../../../grader/src/checks/inside-container.js';
 import { namedVolumeMount } from '../../../grader/src/checks/named-volume-mount.js';
 import { containerNetwork, networkExists } from '../../../grader/src/checks/network.js';
-import { insideAnswerOf, resolutionOf } from '../../../grader/src/engine/session.js';
+import { insideAnswerOf, resolutionOf } from '../../../grader/src/grading/session.js';
 import { EXITED, RUNNING, testCheckKind } from '../../helpers/check-tester.js';
 
 const on = (...networks: string[]) => ({ state: { ...RUNNING, networks } });

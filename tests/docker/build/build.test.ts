@@ -2,11 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildImage, LOG_FILE_HEAD_BYTES, type BuildRequest } from '../../grader/src/engine/build.js';
-import { EngineError, isNotFound } from '../../grader/src/engine/errors.js';
-import type { BuildFacts } from '../../grader/src/engine/facts.js';
-import { createHostRuntime, type Builder, type Runtime } from '../../grader/src/engine/runtime.js';
-import { pollUntil } from '../../grader/src/lib/poll.js';
+import { buildImage, LOG_FILE_HEAD_BYTES, type BuildRequest } from '../../../grader/src/build/build.js';
+import { EngineError, isNotFound } from '../../../grader/src/engine/errors.js';
+import type { BuildFacts } from '../../../grader/src/engine/facts.js';
+import { createHostRuntime, type Builder, type Runtime } from '../../../grader/src/engine/runtime.js';
+import { pollUntil } from '../../../grader/src/lib/poll.js';
 
 /**
  * Real builds with both builders on this machine's engine (classic builder, and

@@ -3,15 +3,15 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { BaseImages } from '../../grader/src/engine/base-images.js';
-import type { ComposeVersion } from '../../grader/src/engine/compose.js';
-import { newRunId, runLabels } from '../../grader/src/engine/labels.js';
-import { PROBE_IMAGE } from '../../grader/src/engine/probe.js';
-import { EngineSession } from '../../grader/src/engine/session.js';
-import { grade } from '../../grader/src/grade.js';
-import type { Result } from '../../grader/src/result.js';
-import { NOTHING_LABELLED, runtime } from '../helpers/engine.js';
-import { assembleSubmission, removeDir, variantsOf } from '../helpers/submissions.js';
+import { BaseImages } from '../../../grader/src/build/base-images.js';
+import type { ComposeVersion } from '../../../grader/src/compose/compose.js';
+import { newRunId, runLabels } from '../../../grader/src/engine/labels.js';
+import { PROBE_IMAGE } from '../../../grader/src/engine/probe.js';
+import { EngineSession } from '../../../grader/src/grading/session.js';
+import { grade } from '../../../grader/src/grade.js';
+import type { Result } from '../../../grader/src/result.js';
+import { NOTHING_LABELLED, runtime } from '../../helpers/engine.js';
+import { assembleSubmission, removeDir, variantsOf } from '../../helpers/submissions.js';
 
 /**
  * The Compose workload against the real engine: lab-09's fixtures with each Compose

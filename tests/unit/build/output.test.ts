@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BuildOutputParser, classifyReason, detectBuilder, displayLine, parseBuildOutput, type BuildOutputBuilder } from '../../grader/src/engine/build-output.js';
-import { describeBuild } from '../../grader/src/engine/build.js';
-import { parseDockerfile } from '../../grader/src/dockerfile/parse.js';
+import { BuildOutputParser, classifyReason, detectBuilder, displayLine, parseBuildOutput, type BuildOutputBuilder } from '../../../grader/src/build/output.js';
+import { describeBuild } from '../../../grader/src/build/build.js';
+import { parseDockerfile } from '../../../grader/src/dockerfile/parse.js';
 
 /** Real outputs of both builders, captured by tests/fixtures/build-output/capture.sh on this project's engine (Docker 20.10, buildx 0.13). */
-const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'build-output');
+const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'build-output');
 const BUILDERS: BuildOutputBuilder[] = ['classic', 'buildkit'];
 
 function fixture(scenario: string, builder: BuildOutputBuilder, file = `${builder}.txt`) {

@@ -3,9 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createHostRuntime } from '../../grader/src/engine/runtime.js';
-import { knownProfile } from '../../grader/src/engine/sandbox-container.js';
-import { DEFAULT_SANDBOX_LIMITS, SUBMISSION_PATH, ensureSandboxImage, openSandbox, type Sandbox, type SandboxLimits } from '../../grader/src/engine/sandbox.js';
+import { createHostRuntime } from '../../../grader/src/engine/runtime.js';
+import { knownProfile } from '../../../grader/src/sandbox/container.js';
+import { DEFAULT_SANDBOX_LIMITS, SUBMISSION_PATH, ensureSandboxImage, openSandbox, type Sandbox, type SandboxLimits } from '../../../grader/src/sandbox/sandbox.js';
 
 /**
  * The sandbox engine against the real host engine: what a hostile or careless
@@ -352,16 +352,16 @@ describe('isolation between sandboxes and cleanup', () => {
 });
 
 describe('profiles', () => {
-  it('the rootful fallback for machines refusing --privileged (ENVIRONMENT.md\'s recipe) serves nginx too', async () => {
-    // That recipe is this project's machines' (cgroup v1, no AppArmor); elsewhere the rootless or privileged profile is used.
+  it('the rootful profile of ENVIRONMENT.md\'s recipe, not safe and so only run when the machine\'s owner allows it, serves nginx too', async () => {
+    // That recipe is this project's machines' (cgroup v1, no AppArmor). Never chosen by the grader (see sandbox-profiles.test.ts).
     const info = (await host.docker.info()) as { CgroupVersion?: string; SecurityOptions?: string[] };
     if (info.CgroupVersion !== '1' || info.SecurityOptions?.some((o) => o.includes('apparmor'))) return;
     const runId = `${TEST_ID}-rootful`;
     runIds.push(runId);
-    const sandbox = await openSandbox({ host, runId, labels: labelsOf(runId), limits: { ...DEFAULT_SANDBOX_LIMITS, lifetimeSeconds: 300 }, images: IMAGES, profile: 'rootful-capabilities' });
+    const sandbox = await openSandbox({ host, runId, labels: labelsOf(runId), limits: { ...DEFAULT_SANDBOX_LIMITS, lifetimeSeconds: 300 }, images: IMAGES, profile: 'rootful-capabilities', allowUnsafe: true });
     opened.push(sandbox);
     try {
-      expect(sandbox.profile).toBe('rootful-capabilities');
+      expect({ profile: sandbox.profile, safe: sandbox.safe }).toEqual({ profile: 'rootful-capabilities', safe: false });
       expect((await sh(sandbox, 'id -u && docker run -d -p 8080:80 nginx:1.27 >/dev/null')).output.trim()).toBe('70000');
       expect((await httpUntil(sandbox, 8080, (body) => body.includes('Welcome to nginx!'))).status).toBe(200);
     } finally {
@@ -370,7 +370,7 @@ describe('profiles', () => {
     expect(await leftovers(runId)).toEqual(NOTHING);
   });
 
-  it('finds a working profile once per host runtime, not per module', async () => {
+  it('finds the working (safe) profile once per host runtime, not per module', async () => {
     // A second runtime for the same engine detects on its own (it could be another host).
     const other = createHostRuntime();
     expect(knownProfile(host)).toBeDefined();
@@ -379,7 +379,8 @@ describe('profiles', () => {
     runIds.push(runId);
     const sandbox = await openSandbox({ host: other, runId, labels: labelsOf(runId), limits: { ...DEFAULT_SANDBOX_LIMITS, lifetimeSeconds: 120 }, images: [] });
     try {
-      expect(['rootless', 'rootful-privileged', 'rootful-capabilities']).toContain(sandbox.profile);
+      expect({ profile: sandbox.profile, safe: sandbox.safe }).toEqual({ profile: 'rootless', safe: true });
+      expect(sandbox.refused.map((r) => r.profile)).toEqual(['rootful-privileged', 'rootful-capabilities']);
       expect(knownProfile(other)).toBe(sandbox.profile);
       expect(await sandbox.runtime.docker.ping().then(String)).toBe('OK');
     } finally {

@@ -1,6 +1,6 @@
 import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
-import { BaseImages, standInCatalog } from '../../grader/src/engine/base-images.js';
-import { labelled, NOTHING_LABELLED, runtime } from '../helpers/engine.js';
+import { BaseImages, standInCatalog } from '../../../grader/src/build/base-images.js';
+import { labelled, NOTHING_LABELLED, runtime } from '../../helpers/engine.js';
 
 /**
  * The base images, used the way the official images' users use them, driven by

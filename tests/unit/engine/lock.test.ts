@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { acquireLock } from '../../grader/src/engine/lock.js';
+import { acquireLock } from '../../../grader/src/engine/lock.js';
 
 describe('acquireLock', () => {
   const name = `test-${process.pid}-${Date.now()}`;

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Runtime } from '../../grader/src/engine/runtime.js';
+import type { Runtime } from '../../../grader/src/engine/runtime.js';
 import {
   BuildJournal,
   ClassicStepRecorder,
@@ -15,9 +15,9 @@ import {
   type BuildJournalRecord,
   type JournalStart,
   type ListedImage,
-} from '../../grader/src/engine/build-journal.js';
-import { BuildOutputParser } from '../../grader/src/engine/build-output.js';
-import { currentOwner } from '../../grader/src/engine/labels.js';
+} from '../../../grader/src/build/journal.js';
+import { BuildOutputParser } from '../../../grader/src/build/output.js';
+import { currentOwner } from '../../../grader/src/engine/labels.js';
 
 /** 12-hex-digit ids, as the classic builder prints them: `id(1)` = "000000000001". */
 const id = (n: number) => n.toString(16).padStart(12, '0');

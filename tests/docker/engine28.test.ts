@@ -1,0 +1,187 @@
+import { mkdtempSync, rmSync, cpSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { BaseImages } from '../../grader/src/build/base-images.js';
+import { LAB_LABEL } from '../../grader/src/engine/labels.js';
+import { createHostRuntime, type Runtime } from '../../grader/src/engine/runtime.js';
+import { grade } from '../../grader/src/grade.js';
+import { labsDir, listLabIds, loadLabFile } from '../../grader/src/spec/load.js';
+import { assembleSubmission, removeDir, ROOT, variantsOf, type Variant } from '../helpers/submissions.js';
+
+/**
+ * Docker 28.5 (Debian sid) with the containerd image store, BuildKit as its default
+ * builder, Compose 2.40 and buildx 0.29: scripts/engine28.sh starts it (npm test's
+ * provisioning already did; here it only checks, ~2 s). When it cannot start, every
+ * test here fails with its reason: nothing is skipped.
+ *
+ * 1. Every lab's references and wrong variants, graded where that engine is local
+ *    (the grader inside its container, as on a GitHub runner): same verdicts as on
+ *    20.10. Script and Compose labs run with --sandbox off: a sandbox's inner engine
+ *    is the sandbox image's Debian 20.10, so only unsandboxed gradings put student
+ *    commands on 28. Image labs' references (and all of lab-05) again with the classic builder.
+ * 2. The same engine reached from this machine as a remote one (DOCKERLAB_ENGINE_ADDRESS),
+ *    the unsandboxed mode Docker Desktop and tcp:// students get.
+ * LABS=lab-03,lab-09 narrows a run.
+ */
+const SOCKET = 'unix:///run/dockerlab-engine28/docker.sock';
+const CLI = path.join(ROOT, 'grader/dist/cli.js');
+const ALL = listLabIds();
+const LABS = process.env.LABS ? process.env.LABS.split(',') : ALL;
+const kindOf = (lab: string) => loadLabFile(path.join(labsDir(), lab, 'lab.json')).workload.kind;
+
+let exported: Record<string, string> | null = null;
+let startFailure = '';
+
+beforeAll(async () => {
+  const run = await execa('bash', [path.join(ROOT, 'scripts/engine28.sh')], { cwd: ROOT, reject: false, timeout: 900_000, env: { DOCKER_HOST: '' } });
+  if (run.exitCode !== 0) {
+    startFailure = `scripts/engine28.sh could not start Docker 28 (exit ${run.exitCode}):\n${run.stderr}`;
+    return;
+  }
+  exported = Object.fromEntries([...run.stdout.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+}, 900_000);
+
+function engine(): Record<string, string> {
+  if (!exported) throw new Error(startFailure || 'Docker 28 did not start');
+  return exported;
+}
+
+interface Graded { score: number; maxScore: number; isolation: string; notes: string[]; checks: { id: string; status: string; maxPoints: number; observed?: string; message?: string }[] }
+
+/** The CLI inside the engine's container, where the engine is local. */
+async function gradeInside(lab: string, dir: string, extra: string[] = []): Promise<Graded> {
+  engine();
+  const run = await execa('docker', ['exec', '-e', `DOCKER_HOST=${SOCKET}`, '-w', ROOT, 'dockerlab-engine28', 'node', CLI, lab, '--submission', dir, '--format', 'json', '--lang', 'en', '--quiet', '--sandbox', 'off', ...extra], { reject: false, timeout: 600_000, env: { DOCKER_HOST: '' } });
+  try {
+    return JSON.parse(run.stdout) as Graded;
+  } catch {
+    throw new Error(`the grader in dockerlab-engine28 printed no result (exit ${run.exitCode}):\n${run.stderr.slice(-3000)}`);
+  }
+}
+
+function verdict(result: Graded) {
+  const by = (s: string) => result.checks.filter((c) => c.status === s).map((c) => c.id).sort();
+  return { failed: by('failed'), skipped: by('skipped'), error: by('error') };
+}
+function expectVariant(result: Graded, variant: Variant): void {
+  const detail = result.checks.filter((c) => c.status !== 'passed').map((c) => `${c.id} ${c.status}: ${c.message}`).join('\n');
+  expect({ ...verdict(result), detail }).toEqual({ failed: [...variant.failed].sort(), skipped: [...variant.skipped].sort(), error: [], detail: expect.any(String) });
+  const lost = result.checks.filter((c) => c.status !== 'passed').reduce((sum, c) => sum + c.maxPoints, 0);
+  expect(result.score).toBe(result.maxScore - lost);
+}
+
+async function labelledOn28(lab: string): Promise<string[]> {
+  const run = (args: string[]) => execa('docker', args, { reject: false, env: { DOCKER_HOST: SOCKET } }).then((r) => r.stdout.split('\n').filter(Boolean));
+  const f = `label=${LAB_LABEL}=${lab}`;
+  return [...(await run(['ps', '-a', '--filter', f, '--format', 'container {{.Names}}'])), ...(await run(['volume', 'ls', '--filter', f, '--format', 'volume {{.Name}}'])), ...(await run(['network', 'ls', '--filter', f, '--format', 'network {{.Name}}']))];
+}
+
+it('is Docker 28 with the containerd image store, BuildKit and Compose v2', async () => {
+  engine();
+  const info = await execa('docker', ['info', '--format', '{{.ServerVersion}} {{json .DriverStatus}}'], { env: { DOCKER_HOST: SOCKET } });
+  expect(info.stdout).toMatch(/^28\.5\./);
+  expect(info.stdout).toContain('io.containerd.snapshotter.v1');
+  const inside = await execa('docker', ['exec', '-e', `DOCKER_HOST=${SOCKET}`, 'dockerlab-engine28', 'sh', '-c', 'docker compose version --short && docker buildx version'], { env: { DOCKER_HOST: '' } });
+  expect(inside.stdout).toMatch(/^2\.40\./);
+});
+
+describe.each(LABS)('%s on Docker 28 (local engine)', (lab) => {
+  it.each(variantsOf(lab).map((v) => [v.name, v] as const))('%s', async (_name, variant) => {
+    const dir = assembleSubmission(lab, variant.name);
+    try {
+      const result = await gradeInside(lab, dir);
+      expectVariant(result, variant);
+      expect(result.isolation).toBe('engine');
+    } finally {
+      removeDir(dir);
+    }
+  });
+  afterAll(async () => {
+    if (exported) expect(await labelledOn28(lab)).toEqual([]);
+  });
+});
+
+const IMAGE_LABS = LABS.filter((lab) => kindOf(lab) === 'image');
+(IMAGE_LABS.length ? describe.each(IMAGE_LABS) : describe.skip.each(['(LABS names no image lab)']))('%s on Docker 28 with the classic builder', (lab) => {
+  const variants = variantsOf(lab).filter((v) => lab === 'lab-05' || (v.failed.length === 0 && v.skipped.length === 0));
+  it.each(variants.map((v) => [v.name, v] as const))('%s', async (_name, variant) => {
+    const dir = assembleSubmission(lab, variant.name);
+    try {
+      expectVariant(await gradeInside(lab, dir, ['--builder', 'classic']), variant);
+    } finally {
+      removeDir(dir);
+    }
+  });
+});
+
+describe('Docker 28 reached as a remote engine (DOCKERLAB_ENGINE_ADDRESS), the unsandboxed mode', () => {
+  let remote: Runtime;
+  let images: BaseImages;
+  beforeAll(() => {
+    if (!exported) return;
+    remote = createHostRuntime({ env: { ...process.env, ...exported } });
+    images = new BaseImages(remote);
+  });
+  const gradeRemote = (lab: string, dir: string) => grade({ lab, submission: dir, lang: 'en', runtime: remote, baseImages: images, logsDir: null, sandbox: 'auto' });
+
+  it.each(['lab-03', 'lab-07', 'lab-09'].filter((l) => LABS.includes(l)))('%s\'s reference: full marks, ports reached at the engine\'s address, no sandbox and the report says so', async (lab) => {
+    engine();
+    const dir = assembleSubmission(lab, 'reference');
+    try {
+      const result = await gradeRemote(lab, dir);
+      expect(result.checks.filter((c) => c.status !== 'passed').map((c) => `${c.id}: ${c.message}`)).toEqual([]);
+      expect(result.score).toBe(result.maxScore);
+      if (kindOf(lab) !== 'image') {
+        expect(result.isolation).toBe('engine');
+        expect(result.notes.join('\n')).toMatch(/remote/);
+      }
+    } finally {
+      removeDir(dir);
+    }
+  });
+
+  it('lab-01: the lab\'s named objects are removed before and after, and the report says so', async () => {
+    engine();
+    await execa('docker', ['run', '-d', '--name', 'mon-serveur', '--label', 'e28-leftover=1', 'busybox:1.36', 'sleep', '300'], { env: { DOCKER_HOST: SOCKET } });
+    const dir = assembleSubmission('lab-01', 'reference');
+    try {
+      const result = await gradeRemote('lab-01', dir);
+      expect(result.score).toBe(result.maxScore);
+      const notes = result.notes.join('\n');
+      expect(notes).toMatch(/removed[^\n]*mon-serveur/i);
+      const left = await execa('docker', ['ps', '-a', '--filter', 'name=^mon-serveur$', '--format', '{{.Names}}'], { env: { DOCKER_HOST: SOCKET } });
+      expect(left.stdout).toBe('');
+    } finally {
+      removeDir(dir);
+      await execa('docker', ['rm', '-f', 'mon-serveur'], { reject: false, env: { DOCKER_HOST: SOCKET } });
+    }
+  });
+
+  it('lab-07 from a folder the engine cannot see: the report says the bind mount is the engine\'s empty folder', async () => {
+    engine();
+    const assembled = assembleSubmission('lab-07', 'reference');
+    const dir = mkdtempSync('/var/tmp/e28-unshared-');
+    cpSync(assembled, dir, { recursive: true });
+    removeDir(assembled);
+    try {
+      const result = await gradeRemote('lab-07', dir);
+      expect(result.checks.find((c) => c.id === 'dev-page')?.status).toBe('failed');
+      expect(result.notes.join('\n')).toContain(`does not see ${dir}: what your containers bind-mount from it (dev: ${dir}/`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lab-07 with its port published on 127.0.0.1: the port is named as out of reach, not "connection refused"', async () => {
+    engine();
+    const dir = assembleSubmission('lab-07', 'reference-localhost-port');
+    try {
+      const result = await gradeRemote('lab-07', dir);
+      const page = result.checks.find((c) => c.id === 'dev-page');
+      expect(page?.status).toBe('failed');
+      expect(page?.observed).toMatch(/publishes port \d+ on 127\.0\.0\.1 of the engine's own machine only/);
+    } finally {
+      removeDir(dir);
+    }
+  });
+});
