@@ -8,6 +8,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# `--engine 28`: after the usual provisioning, also start the second engine (Docker 28.5
+# with the containerd image store, scripts/engine28.sh) and print what to export.
+ENGINE=''
+FOR_TESTS=''
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --for-tests) FOR_TESTS=1 ;;
+    --engine) ENGINE="${2:-}"; shift ;;
+    --engine=*) ENGINE="${1#--engine=}" ;;
+    *) printf 'provision: unknown option %s (usage: provision.sh [--for-tests] [--engine 28])\n' "$1" >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$ENGINE" in ''|28) ;; *) printf 'provision: --engine takes 28 (the only second engine there is), not "%s"\n' "$ENGINE" >&2; exit 2 ;; esac
+
 log() { printf 'provision: %s\n' "$*" >&2; }
 
 engine_answers() { timeout 10 docker info >/dev/null 2>&1; }
@@ -124,12 +139,14 @@ install_compose_v1
 install_cli_plugins
 
 # What only the test suite uses: Chromium for the class report's browser test,
-# socat to expose the engine on a tcp:// address, xmllint to validate JUnit files.
+# socat to expose the engine on a tcp:// address, xmllint to validate JUnit files,
+# rsync for gitlab-ci-local (it copies the project into the job with it).
 install_test_tools() {
   local missing=()
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v socat >/dev/null 2>&1 || missing+=(socat)
   command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
+  command -v rsync >/dev/null 2>&1 || missing+=(rsync)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     log "the tests would use ${missing[*]}; install them to run every test (the tests that need them skip with a reason)"
@@ -140,7 +157,14 @@ install_test_tools() {
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
     || { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
 }
-if [ "${1:-}" = "--for-tests" ]; then install_test_tools; fi
+if [ -n "$FOR_TESTS" ]; then install_test_tools; fi
 
 [ -f grader/dist/cli.js ] || { log "building the grader (npm run build)"; npm run -s build; }
 node grader/dist/cli.js images --ensure
+
+# The suite grades on Docker 28 too (tests/docker/engine28.test.ts): start it now, so
+# its one-time build is paid here. When it cannot start, that test fails and says why.
+if [ -n "$FOR_TESTS" ] && [ -z "$ENGINE" ] && [ "$(id -u)" = 0 ]; then
+  bash scripts/engine28.sh >/dev/null || log "Docker 28 (scripts/engine28.sh) did not start (above); tests/docker/engine28.test.ts will fail with the reason"
+fi
+if [ "$ENGINE" = 28 ]; then exec bash scripts/engine28.sh; fi

@@ -23,4 +23,5 @@ if [ ! -f "$course/grader/dist/cli.js" ]; then
   echo "grade-lab.sh: the grader is not built in $course (run npm ci there first)" >&2
   exit 2
 fi
+bash "$course/integrations/github/prepare-runner.sh"
 exec node "$course/grader/dist/cli.js" grade "$lab" --submission "$student/labs/$lab" "$@"
