@@ -5,9 +5,13 @@ import { defineCheck } from './types.js';
 
 const Status = Type.Union([Type.Literal('running'), Type.Literal('exited'), Type.Literal('created'), Type.Literal('paused')]);
 
+/** How long a container must be seen running before it counts as running. */
+export const SETTLE_MS = 1000;
+const SETTLED_BY_ENGINE_CLOCK_MS = 5000;
+
 export const containerState = defineCheck({
   kind: 'container-state',
-  description: 'A container exists and is in a state (running, exited…), optionally with an exit code; `running` also requires no restarts and, with `minUptimeSeconds`, that long up. When the state is not yet final, it is polled for up to `withinSeconds`.',
+  description: 'A container exists and is in a state (running, exited…), optionally with an exit code; `running` also requires no restarts, being seen up for a second (a process that stops at once is not running) and, with `minUptimeSeconds`, that long up. When the state is not yet final, it is polled for up to `withinSeconds`.',
   example: { container: 'ancien', status: 'exited' },
   params: Type.Object({
     container: ContainerName,
@@ -45,11 +49,21 @@ export const containerState = defineCheck({
     const container = await targetContainer(check, ctx, expected);
     if (isObservation(container)) return container;
     const uptime = (s: { startedAt: string | null }) => (s.startedAt ? (Date.now() - Date.parse(s.startedAt)) / 1000 : 0);
+    // "Running" is a claim about a process that stays up: a server that refuses its configuration is
+    // "running" for the few milliseconds it takes to read it. So it must be seen running for
+    // SETTLE_MS by this clock (the same start, no restart), or have started long enough ago by the
+    // engine's clock that a remote engine's small clock skew cannot make a fresh start look old.
+    const seen = new Map<string, number>();
+    const settled = (s: { startedAt: string | null }) => {
+      const key = s.startedAt ?? '';
+      if (!seen.has(key)) seen.set(key, Date.now());
+      return Date.now() - seen.get(key)! >= SETTLE_MS || uptime(s) * 1000 >= SETTLED_BY_ENGINE_CLOCK_MS;
+    };
     const good = (s: Awaited<ReturnType<typeof container.state>>) =>
       s.status === check.status &&
       (check.exitCode === undefined || s.exitCode === check.exitCode) &&
-      (check.status !== 'running' || (s.restartCount === 0 && uptime(s) >= (check.minUptimeSeconds ?? 0)));
-    const waitMs = Math.max((check.withinSeconds ?? 0) * 1000, (check.minUptimeSeconds ?? 0) * 1000 + 1000);
+      (check.status !== 'running' || (s.restartCount === 0 && settled(s) && uptime(s) >= (check.minUptimeSeconds ?? 0)));
+    const waitMs = Math.max((check.withinSeconds ?? 0) * 1000, (check.minUptimeSeconds ?? 0) * 1000 + SETTLE_MS + 1000);
     const { value: state } = await pollUntil(
       () => container.state(),
       // Stopped for good (exited, created and never started, dead, not restarting): waiting longer changes nothing.
