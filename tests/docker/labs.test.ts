@@ -57,13 +57,14 @@ function expectAsExpected(outcome: CaseOutcome | undefined): Result {
   expect(outcome!.error).toBeUndefined();
   const result = outcome!.result!;
   const by = statuses(result);
-  const detail = result.checks.filter((c) => c.status !== 'passed').map((c) => `${c.id} ${c.status}: ${c.message}`).join('\n');
-  expect({ failed: by.failed, skipped: by.skipped, error: by.error, detail }).toEqual({
-    failed: [...outcome!.case.failed].sort(),
-    skipped: [...outcome!.case.skipped].sort(),
-    error: [],
-    detail: expect.any(String),
-  });
+  const detail = result.checks
+    .filter((c) => c.status !== 'passed')
+    .map((c) => `${c.id} ${c.status}: ${c.message} | expected: ${c.expected ?? '-'} | observed: ${c.observed ?? '-'}`)
+    .join('\n');
+  const want = { failed: [...outcome!.case.failed].sort(), skipped: [...outcome!.case.skipped].sort(), error: [] as string[] };
+  const same = JSON.stringify(want) === JSON.stringify({ failed: by.failed, skipped: by.skipped, error: by.error });
+  // On a mismatch the diff shows what each unexpected check observed (a flaky verdict is diagnosed from CI's log alone).
+  expect({ failed: by.failed, skipped: by.skipped, error: by.error, detail }).toEqual({ ...want, detail: same ? expect.any(String) : '(what the checks observed, shown on a mismatch)' });
   // The tester's own judgement agrees with the suite's.
   expect(outcome!.status).toBe('as-expected');
   expect(outcome!.differences).toEqual([]);
