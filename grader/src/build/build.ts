@@ -46,6 +46,14 @@ export interface BuildRequest {
   prepareBases(refs: string[]): Promise<{ alpineStandIns: [string, string][] }>;
   /** Where the output is written as it comes (never held whole in memory); null: keep only the tail. */
   logFile: string | null;
+  /**
+   * A rebuild's first build (an image tag). The classic builder then takes a cached layer
+   * only from that image's own chain: without it, it takes the newest of several equal
+   * layers, and when gradings built the same first steps at once (a class, cold), the
+   * newest may be another submission's, whose next steps differ; the edit then looks like
+   * a cache mistake. BuildKit keys its cache by content, which has no such choice.
+   */
+  cacheFrom?: string;
 }
 
 export type BuildStep = BuildFacts['steps'][number];
@@ -232,7 +240,7 @@ async function runDockerBuild(request: BuildRequest, builder: Builder, dockerfil
   const labels = Object.entries(request.labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
   const args =
     builder === 'classic'
-      ? ['build', '--rm', '--force-rm', '-f', dockerfilePath, '-t', request.tag, ...limits.args, ...labels, contextPath]
+      ? ['build', '--rm', '--force-rm', ...(request.cacheFrom ? ['--cache-from', request.cacheFrom] : []), '-f', dockerfilePath, '-t', request.tag, ...limits.args, ...labels, contextPath]
       : ['buildx', 'build', '--progress=plain', '--load', '-f', dockerfilePath, '-t', request.tag, ...limits.args, ...labels, contextPath];
   const env = { ...request.runtime.cliEnv, DOCKER_BUILDKIT: builder === 'classic' ? '0' : '1' };
   const parser = new BuildOutputParser(builder);

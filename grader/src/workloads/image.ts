@@ -50,7 +50,7 @@ export const imageWorkload = defineWorkload({
     const { runId, labels, lab, say, runtime } = ctx;
     const limits = { ...DEFAULT_LIMITS, ...workload.limits };
     const tag = `dockerlab/${lab.id}:${runId}`;
-    const buildRequest = (submissionDir: string, imageTag: string, logName: string): BuildRequest => ({
+    const buildRequest = (submissionDir: string, imageTag: string, logName: string, cacheFrom?: string): BuildRequest => ({
       runtime,
       submissionDir,
       dockerfile: workload.dockerfile ?? 'Dockerfile',
@@ -65,6 +65,7 @@ export const imageWorkload = defineWorkload({
       signal: ctx.signal,
       prepareBases: (refs) => ctx.ensureImages(refs),
       logFile: logFileFor(ctx.logsDir, lab.id, logName),
+      ...(cacheFrom ? { cacheFrom } : {}),
     });
     ctx.progress(`building ${workload.dockerfile ?? 'Dockerfile'}…`);
     const build = await buildImage(buildRequest(ctx.submissionDir, tag, 'build'));
@@ -78,7 +79,7 @@ export const imageWorkload = defineWorkload({
           if (!existsSync(target)) return { missingFile: edit.file };
           appendFileSync(target, edit.append.replace(/\{run\}/g, `${runId}-${Date.now().toString(36)}`));
           ctx.progress(`rebuilding after editing ${edit.file}…`);
-          return { build: await buildImage(buildRequest(copy, `${tag}-rebuild`, 'rebuild')) };
+          return { build: await buildImage(buildRequest(copy, `${tag}-rebuild`, 'rebuild', tag)) };
         } finally {
           rmSync(copy, { recursive: true, force: true });
         }

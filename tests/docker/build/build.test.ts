@@ -158,6 +158,41 @@ describe.each(BUILDERS)('with the %s builder', (builder) => {
     ]);
   });
 
+  it("after an edit, the cache is the first build's own, even when another build made the same first step since", async () => {
+    const token = `${run}-${builder}-own`;
+    const student = project({
+      Dockerfile: ['FROM debian:bookworm-slim', `RUN echo "tools ${token}"`, 'COPY requirements.txt ./', 'RUN cat requirements.txt', 'COPY . ./', ''].join('\n'),
+      'requirements.txt': `flask==3.0.3 # ${token}\n`,
+      'app.py': 'print("hello")\n',
+    });
+    const firstRequest = request(runtime, student);
+    expect((await buildImage(firstRequest)).ok).toBe(true);
+    // Another submission, built with the classic builder after it, makes an equal first step (a class's cold,
+    // concurrent builds do) and goes on differently. The classic builder's cache takes the newest equal layer.
+    const other = project({ Dockerfile: ['FROM debian:bookworm-slim', `RUN echo "tools ${token}"`, 'RUN echo another submission', ''].join('\n') });
+    const otherTag = `hbld-build-test:${run}-${tags.length}`;
+    tags.push(otherTag);
+    const made = spawnSync('docker', ['build', '--no-cache', '-t', otherTag, other], { env: { ...runtime.cliEnv, DOCKER_BUILDKIT: '0' }, encoding: 'utf8' });
+    mkdirSync(path.join(tmp, 'logs'), { recursive: true });
+    writeFileSync(path.join(tmp, 'logs', `other-${builder}.log`), made.stdout);
+    expect(made.status).toBe(0);
+
+    const edited = (name: string) => {
+      const copy = path.join(tmp, `${name}-${builder}`);
+      cpSync(student, copy, { recursive: true });
+      writeFileSync(path.join(copy, 'app.py'), `print("edited ${name} ${token}")\n`);
+      return copy;
+    };
+    const cached = (facts: BuildFacts) => facts.steps.map((s) => [s.instruction.split(' ')[0], s.cached]);
+    const own = await buildImage(request(runtime, edited('own'), { cacheFrom: firstRequest.tag }));
+    expect(cached(own)).toEqual([['RUN', true], ['COPY', true], ['RUN', true], ['COPY', false]]);
+    if (builder === 'classic') {
+      // Why the rebuild names its first build: without it, the other submission's layer is taken and what follows is rebuilt.
+      const any = await buildImage(request(runtime, edited('any')));
+      expect(cached(any)).toEqual([['RUN', true], ['COPY', false], ['RUN', false], ['COPY', false]]);
+    }
+  });
+
   it('a failing RUN: its line, exit code and last output lines', async () => {
     const dir = project({
       Dockerfile: 'FROM debian:bookworm-slim\nRUN echo "Collecting flaskk" \\\n && echo "ERROR: No matching distribution found for flaskk" >&2 \\\n && exit 1\nCMD ["true"]\n',
