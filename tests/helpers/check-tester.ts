@@ -15,6 +15,8 @@ import type { ActionContext, ActionKind, WorkloadOperations } from '../../grader
 export interface FakeContainer {
   /** One state, or a sequence returned call after call (the last one repeats): polling checks see things change. */
   state?: Partial<ContainerState> | Partial<ContainerState>[];
+  /** Each state() takes this long to answer (a busy engine: a container flooding its logs, a loaded CI machine). */
+  stateDelayMs?: number;
   logs?: string | string[];
   exec?: (command: string[]) => Partial<ExecResult>;
   processes?: ProcessInfo[];
@@ -102,14 +104,20 @@ function fullState(partial: Partial<ContainerState>, name: string): ContainerSta
   };
 }
 
+/** A `startedAt` that reads as the moment the case's fake container is made (when its test runs, not when the table was written). */
+export const JUST_STARTED = '(the moment the fake container is made)';
+
 export function fakeContainer(name: string, fake: FakeContainer): ContainerFacts & { sockets: ListeningSocket[] | null } {
   let stateCalls = 0;
+  const madeAt = new Date().toISOString();
   let logCalls = 0;
   return {
     name,
     sockets: fake.sockets ?? null,
     async state() {
-      return fullState(sequence(fake.state, stateCalls++) ?? RUNNING, name);
+      if (fake.stateDelayMs) await new Promise((resolve) => setTimeout(resolve, fake.stateDelayMs));
+      const state = fullState(sequence(fake.state, stateCalls++) ?? RUNNING, name);
+      return state.startedAt === JUST_STARTED ? { ...state, startedAt: madeAt } : state;
     },
     async logs() {
       return sequence(fake.logs, logCalls++) ?? '';

@@ -1,7 +1,7 @@
 import { containerImage } from '../../../grader/src/checks/container-image.js';
 import { containerPort } from '../../../grader/src/checks/container-port.js';
 import { containerState } from '../../../grader/src/checks/container-state.js';
-import { EXITED, RUNNING, testCheckKind } from '../../helpers/check-tester.js';
+import { EXITED, JUST_STARTED, RUNNING, testCheckKind } from '../../helpers/check-tester.js';
 
 const started = (secondsAgo: number) => new Date(Date.now() - secondsAgo * 1000).toISOString();
 
@@ -10,13 +10,16 @@ testCheckKind(containerState as never, {
     { name: 'running', check: { container: 'mon-serveur', status: 'running' }, world: { named: { 'mon-serveur': { state: RUNNING } } }, observed: /running for \d+/ },
     { name: 'exited with code 0', check: { container: 'journal', status: 'exited', exitCode: 0 }, world: { named: { journal: { state: EXITED(0) } } } },
     { name: 'exited after a moment (polled)', check: { status: 'exited', exitCode: 0, withinSeconds: 5 }, world: { container: { state: [RUNNING, RUNNING, EXITED(0)] } } },
-    { name: 'just started, still up a second later', check: { status: 'running' }, world: { container: { state: { ...RUNNING, startedAt: started(0) } } } },
+    { name: 'just started, still up a second later', check: { status: 'running' }, world: { container: { state: { ...RUNNING, startedAt: JUST_STARTED } } } },
+    { name: 'just started, on an engine that takes 2.5 s to answer an inspect (the 2 s window is not the engine\'s speed)', check: { status: 'running' }, world: { container: { state: { ...RUNNING, startedAt: JUST_STARTED }, stateDelayMs: 2500 } } },
+    { name: 'on an engine whose clock is 30 s ahead of the grader\'s', check: { status: 'running' }, world: { container: { state: { ...RUNNING, startedAt: started(-30) } } } },
     { name: 'up long enough', check: { status: 'running', minUptimeSeconds: 10 }, world: { container: { state: { ...RUNNING, startedAt: started(11) } } } },
   ],
   failing: [
     { name: 'exited instead of running, with logs', check: { status: 'running' }, world: { container: { state: EXITED(1), logs: 'Traceback (most recent call last)\nNameError: name x' } }, observed: /state "exited", exit code 1[\s\S]*NameError/ },
     { name: 'killed for lack of memory', check: { status: 'running' }, world: { container: { state: { ...EXITED(137), oomKilled: true } } }, observed: 'killed for lack of memory (OOM)' },
-    { name: 'running for an instant, then stopped (nginx refusing its configuration)', check: { status: 'running', withinSeconds: 10 }, world: { container: { state: [{ ...RUNNING, startedAt: started(0) }, { ...RUNNING, startedAt: started(0) }, EXITED(1)], logs: 'nginx: [emerg] invalid parameter' } }, observed: /state "exited", exit code 1[\s\S]*emerg/ },
+    { name: 'running for an instant, then stopped (nginx refusing its configuration)', check: { status: 'running', withinSeconds: 10 }, world: { container: { state: [{ ...RUNNING, startedAt: JUST_STARTED }, { ...RUNNING, startedAt: JUST_STARTED }, EXITED(1)], logs: 'nginx: [emerg] invalid parameter' } }, observed: /state "exited", exit code 1[\s\S]*emerg/ },
+    { name: 'running for an instant, then stopped, on a slow engine', check: { status: 'running' }, world: { container: { state: [{ ...RUNNING, startedAt: JUST_STARTED }, EXITED(1)], stateDelayMs: 2500, logs: 'nginx: [emerg] invalid parameter' } }, observed: /state "exited", exit code 1/ },
     { name: 'restarted', check: { status: 'running' }, world: { container: { state: { ...RUNNING, restartCount: 3 } } }, observed: '3 restart(s)' },
     { name: 'running, but ancien must be stopped', check: { container: 'ancien', status: 'exited' }, world: { named: { ancien: { state: RUNNING } } }, observed: /running for/ },
     { name: 'exited with another code', check: { container: 'journal', status: 'exited', exitCode: 0 }, world: { named: { journal: { state: EXITED(127), logs: 'sh: ech: not found' } } }, observed: /exit code 127[\s\S]*ech: not found/ },
