@@ -1,12 +1,14 @@
-import { mkdtempSync, rmSync, cpSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { BaseImages } from '../../grader/src/build/base-images.js';
 import { LAB_LABEL } from '../../grader/src/engine/labels.js';
 import { createHostRuntime, type Runtime } from '../../grader/src/engine/runtime.js';
+import type { LabTestReport } from '../../grader/src/authoring/test-lab.js';
 import { grade } from '../../grader/src/grade.js';
 import { labsDir, listLabIds, loadLabFile } from '../../grader/src/spec/load.js';
-import { assembleSubmission, removeDir, ROOT, variantsOf, type Variant } from '../helpers/submissions.js';
+import { assembleSubmission, removeDir, ROOT, variantsOf } from '../helpers/submissions.js';
+import { expectAsExpected } from '../helpers/verdicts.js';
 
 /**
  * Docker 28.5 (Debian sid) with the containerd image store, BuildKit as its default
@@ -15,8 +17,8 @@ import { assembleSubmission, removeDir, ROOT, variantsOf, type Variant } from '.
  * test here fails with its reason: nothing is skipped.
  *
  * 1. Every lab's references and wrong variants, graded where that engine is local
- *    (the grader inside its container, as on a GitHub runner): same verdicts as on
- *    20.10. Script and Compose labs run with --sandbox off: a sandbox's inner engine
+ *    (the grader inside its container, as on a GitHub runner) by `test-lab`, a few at
+ *    once as labs.test does on the host engine: same verdicts as on 20.10. Script and Compose labs run with --sandbox off: a sandbox's inner engine
  *    is the sandbox image's Debian 20.10, so only unsandboxed gradings put student
  *    commands on 28. Image labs' references (and all of lab-05) again with the classic builder.
  * 2. The same engine reached from this machine as a remote one (DOCKERLAB_ENGINE_ADDRESS),
@@ -27,6 +29,8 @@ const SOCKET = 'unix:///run/dockerlab-engine28/docker.sock';
 const CLI = path.join(ROOT, 'grader/dist/cli.js');
 const ALL = listLabIds();
 const LABS = process.env.LABS ? process.env.LABS.split(',') : ALL;
+/** Per lab: its cases graded a few at once. */
+const LAB_TIMEOUT = 20 * 60_000;
 const kindOf = (lab: string) => loadLabFile(path.join(labsDir(), lab, 'lab.json')).workload.kind;
 
 let exported: Record<string, string> | null = null;
@@ -46,28 +50,19 @@ function engine(): Record<string, string> {
   return exported;
 }
 
-interface Graded { score: number; maxScore: number; isolation: string; notes: string[]; checks: { id: string; status: string; maxPoints: number; observed?: string; message?: string }[] }
-
-/** The CLI inside the engine's container, where the engine is local. */
-async function gradeInside(lab: string, dir: string, extra: string[] = []): Promise<Graded> {
+/**
+ * A lab's cases graded by `test-lab` inside the engine's container, where the engine is
+ * local, as many at once as the command does on this machine (the same code path as
+ * labs.test on the host engine): its JSON report, read back from the shared repository folder.
+ */
+async function testLabInside(lab: string, names: string[], env: string[] = []): Promise<LabTestReport> {
   engine();
-  const run = await execa('docker', ['exec', '-e', `DOCKER_HOST=${SOCKET}`, '-w', ROOT, 'dockerlab-engine28', 'node', CLI, lab, '--submission', dir, '--format', 'json', '--lang', 'en', '--quiet', '--sandbox', 'off', ...extra], { reject: false, timeout: 600_000, env: { DOCKER_HOST: '' } });
-  try {
-    return JSON.parse(run.stdout) as Graded;
-  } catch {
-    throw new Error(`the grader in dockerlab-engine28 printed no result (exit ${run.exitCode}):\n${run.stderr.slice(-3000)}`);
-  }
-}
-
-function verdict(result: Graded) {
-  const by = (s: string) => result.checks.filter((c) => c.status === s).map((c) => c.id).sort();
-  return { failed: by('failed'), skipped: by('skipped'), error: by('error') };
-}
-function expectVariant(result: Graded, variant: Variant): void {
-  const detail = result.checks.filter((c) => c.status !== 'passed').map((c) => `${c.id} ${c.status}: ${c.message}`).join('\n');
-  expect({ ...verdict(result), detail }).toEqual({ failed: [...variant.failed].sort(), skipped: [...variant.skipped].sort(), error: [], detail: expect.any(String) });
-  const lost = result.checks.filter((c) => c.status !== 'passed').reduce((sum, c) => sum + c.maxPoints, 0);
-  expect(result.score).toBe(result.maxScore - lost);
+  const file = path.join(ROOT, '.dockerlab', 'engine28', `${lab}${env.length ? '-' + env.join('-').replace(/\W+/g, '_') : ''}.json`);
+  rmSync(file, { force: true });
+  const run = await execa('docker', ['exec', '-e', `DOCKER_HOST=${SOCKET}`, ...env.flatMap((e) => ['-e', e]), '-w', ROOT, 'dockerlab-engine28', 'node', CLI, 'test-lab', lab, ...names.flatMap((n) => ['--case', n]), '--sandbox', 'off', '--quiet', '--reporter', `json=${file}`], { reject: false, timeout: LAB_TIMEOUT, env: { DOCKER_HOST: '' } });
+  if (!existsSync(file)) throw new Error(`test-lab in dockerlab-engine28 wrote no report (exit ${run.exitCode}):\n${run.stderr.slice(-3000)}`);
+  const { labs } = JSON.parse(readFileSync(file, 'utf8')) as { labs: LabTestReport[] };
+  return labs[0]!;
 }
 
 async function labelledOn28(lab: string): Promise<string[]> {
@@ -86,15 +81,15 @@ it('is Docker 28 with the containerd image store, BuildKit and Compose v2', asyn
 });
 
 describe.each(LABS)('%s on Docker 28 (local engine)', (lab) => {
-  it.each(variantsOf(lab).map((v) => [v.name, v] as const))('%s', async (_name, variant) => {
-    const dir = assembleSubmission(lab, variant.name);
-    try {
-      const result = await gradeInside(lab, dir);
-      expectVariant(result, variant);
-      expect(result.isolation).toBe('engine');
-    } finally {
-      removeDir(dir);
-    }
+  const variants = variantsOf(lab);
+  let report: LabTestReport;
+  beforeAll(async () => {
+    if (exported) report = await testLabInside(lab, variants.map((v) => v.name));
+  }, LAB_TIMEOUT);
+  it.each(variants.map((v) => [v.name, v] as const))('%s', (name) => {
+    engine();
+    const result = expectAsExpected(report.cases.find((o) => o.case.name === name));
+    expect(result.isolation).toBe('engine');
   });
   afterAll(async () => {
     if (exported) expect(await labelledOn28(lab)).toEqual([]);
@@ -103,14 +98,14 @@ describe.each(LABS)('%s on Docker 28 (local engine)', (lab) => {
 
 const IMAGE_LABS = LABS.filter((lab) => kindOf(lab) === 'image');
 (IMAGE_LABS.length ? describe.each(IMAGE_LABS) : describe.skip.each(['(LABS names no image lab)']))('%s on Docker 28 with the classic builder', (lab) => {
-  const variants = variantsOf(lab).filter((v) => lab === 'lab-05' || (v.failed.length === 0 && v.skipped.length === 0));
-  it.each(variants.map((v) => [v.name, v] as const))('%s', async (_name, variant) => {
-    const dir = assembleSubmission(lab, variant.name);
-    try {
-      expectVariant(await gradeInside(lab, dir, ['--builder', 'classic']), variant);
-    } finally {
-      removeDir(dir);
-    }
+  const variants = IMAGE_LABS.includes(lab) ? variantsOf(lab).filter((v) => lab === 'lab-05' || (v.failed.length === 0 && v.skipped.length === 0)) : [];
+  let report: LabTestReport;
+  beforeAll(async () => {
+    if (exported && variants.length) report = await testLabInside(lab, variants.map((v) => v.name), ['DOCKERLAB_BUILDER=classic']);
+  }, LAB_TIMEOUT);
+  it.each(variants.map((v) => [v.name, v] as const))('%s', (name) => {
+    engine();
+    expectAsExpected(report.cases.find((o) => o.case.name === name));
   });
 });
 

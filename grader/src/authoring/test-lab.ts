@@ -170,7 +170,8 @@ no case fails, starter files at full marks).
   --case NAME             only this case (repeatable; the lab-wide problems are then not judged)
   --jobs N                gradings at once (default: from the machine, as batch)
   --sandbox MODE          required (default), auto or off, as for grading
-  --reporter NAME[=FILE]  terminal (default, stdout) or junit=FILE; repeatable
+  --reporter NAME[=FILE]  terminal (default, stdout), junit=FILE or json=FILE (every case's full
+                          result, for tools: the project's own engine tests read it); repeatable
   --quiet                 no progress lines on stderr
 
 Exit codes: 0 every case as expected and no problem · 1 some differ or the lab has problems · 2 bad usage or an invalid lab/cases file · 3 no Docker engine`;
@@ -233,10 +234,12 @@ export async function runTestLabCommand(argv: string[], io: TestLabIo, deps: { r
   if (sandbox !== 'required' && sandbox !== 'auto' && sandbox !== 'off') return usage(io, `--sandbox must be required, auto or off, not "${sandbox}"`);
   let terminal = false;
   let junit: string | null = null;
+  let json: string | null = null;
   for (const r of values.reporter ?? ['terminal']) {
     if (r === 'terminal') terminal = true;
     else if (r.startsWith('junit=') && r.length > 'junit='.length) junit = path.resolve(io.cwd, r.slice('junit='.length));
-    else return usage(io, `unknown --reporter "${r}"; test-lab knows terminal and junit=FILE`);
+    else if (r.startsWith('json=') && r.length > 'json='.length) json = path.resolve(io.cwd, r.slice('json='.length));
+    else return usage(io, `unknown --reporter "${r}"; test-lab knows terminal, junit=FILE and json=FILE`);
   }
   const labs = values['labs-dir'] ? path.resolve(io.cwd, values['labs-dir']) : defaultLabsDir();
   let folders: string[];
@@ -277,6 +280,10 @@ export async function runTestLabCommand(argv: string[], io: TestLabIo, deps: { r
   if (junit) {
     mkdirSync(path.dirname(junit), { recursive: true });
     writeFileSync(junit, renderCasesJunit(reports.map(rowsOf)));
+  }
+  if (json) {
+    mkdirSync(path.dirname(json), { recursive: true });
+    writeFileSync(json, `${JSON.stringify({ labs: reports.map(({ spec: _spec, ...report }) => report) }, null, 1)}\n`);
   }
   if (io.signal.aborted) return 130;
   return reports.every((r) => r.ok) ? 0 : 1;
