@@ -275,7 +275,9 @@ describe.each(BUILDERS)('with the %s builder', (builder) => {
     expect(await imageExists(runtime, tags[tags.length - 1]!)).toBe(false);
     if (builder === 'classic') {
       const printed = printedImageIds(facts);
-      expect(printed.length).toBeGreaterThan(10);
+      // How far 6 s gets depends on the machine's load (8 steps beside the engine28 lane, dozens
+      // alone): the base's id and two of the build's own are enough to make "none left" a claim.
+      expect(printed.length).toBeGreaterThanOrEqual(3);
       const left = [];
       // The first id is debian:bookworm-slim's own.
       for (const id of printed.slice(1)) if (await imageExists(runtime, id)) left.push(id);
