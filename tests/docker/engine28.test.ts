@@ -55,11 +55,11 @@ function engine(): Record<string, string> {
  * local, as many at once as the command does on this machine (the same code path as
  * labs.test on the host engine): its JSON report, read back from the shared repository folder.
  */
-async function testLabInside(lab: string, names: string[], env: string[] = []): Promise<LabTestReport> {
+async function testLabInside(lab: string, names: string[], env: string[] = [], extra: string[] = []): Promise<LabTestReport> {
   engine();
   const file = path.join(ROOT, '.dockerlab', 'engine28', `${lab}${env.length ? '-' + env.join('-').replace(/\W+/g, '_') : ''}.json`);
   rmSync(file, { force: true });
-  const run = await execa('docker', ['exec', '-e', `DOCKER_HOST=${SOCKET}`, ...env.flatMap((e) => ['-e', e]), '-w', ROOT, 'dockerlab-engine28', 'node', CLI, 'test-lab', lab, ...names.flatMap((n) => ['--case', n]), '--sandbox', 'off', '--quiet', '--reporter', `json=${file}`], { reject: false, timeout: LAB_TIMEOUT, env: { DOCKER_HOST: '' } });
+  const run = await execa('docker', ['exec', '-e', `DOCKER_HOST=${SOCKET}`, ...env.flatMap((e) => ['-e', e]), '-w', ROOT, 'dockerlab-engine28', 'node', CLI, 'test-lab', lab, ...names.flatMap((n) => ['--case', n]), '--sandbox', 'off', '--quiet', ...extra, '--reporter', `json=${file}`], { reject: false, timeout: LAB_TIMEOUT, env: { DOCKER_HOST: '' } });
   if (!existsSync(file)) throw new Error(`test-lab in dockerlab-engine28 wrote no report (exit ${run.exitCode}):\n${run.stderr.slice(-3000)}`);
   const { labs } = JSON.parse(readFileSync(file, 'utf8')) as { labs: LabTestReport[] };
   return labs[0]!;
@@ -101,7 +101,9 @@ const IMAGE_LABS = LABS.filter((lab) => kindOf(lab) === 'image');
   const variants = IMAGE_LABS.includes(lab) ? variantsOf(lab).filter((v) => lab === 'lab-05' || (v.failed.length === 0 && v.skipped.length === 0)) : [];
   let report: LabTestReport;
   beforeAll(async () => {
-    if (exported && variants.length) report = await testLabInside(lab, variants.map((v) => v.name), ['DOCKERLAB_BUILDER=classic']);
+    if (exported && variants.length) // lab-05 with the classic builder on 28's containerd store, one at a time: its edit-app step failed
+    // once when its cases built at once (not yet diagnosed; see the closing note of 2026-12-07).
+    report = await testLabInside(lab, variants.map((v) => v.name), ['DOCKERLAB_BUILDER=classic'], lab === 'lab-05' ? ['--jobs', '1'] : []);
   }, LAB_TIMEOUT);
   it.each(variants.map((v) => [v.name, v] as const))('%s', (name) => {
     engine();
