@@ -18,7 +18,8 @@ import { expectAsExpected } from '../helpers/verdicts.js';
  *
  * 1. Every lab's references and wrong variants, graded where that engine is local
  *    (the grader inside its container, as on a GitHub runner) by `test-lab`, a few at
- *    once as labs.test does on the host engine: same verdicts as on 20.10. Script and Compose labs run with --sandbox off: a sandbox's inner engine
+ *    once as labs.test does on the host engine: same verdicts as on 20.10. Script and
+ *    Compose labs run with --sandbox off: a sandbox's inner engine
  *    is the sandbox image's Debian 20.10, so only unsandboxed gradings put student
  *    commands on 28. Image labs' references (and all of lab-05) again with the classic builder.
  * 2. The same engine reached from this machine as a remote one (DOCKERLAB_ENGINE_ADDRESS),
@@ -101,7 +102,8 @@ const IMAGE_LABS = LABS.filter((lab) => kindOf(lab) === 'image');
   const variants = IMAGE_LABS.includes(lab) ? variantsOf(lab).filter((v) => lab === 'lab-05' || (v.failed.length === 0 && v.skipped.length === 0)) : [];
   let report: LabTestReport;
   beforeAll(async () => {
-    if (exported && variants.length) // lab-05 with the classic builder on 28's containerd store, one at a time: its edit-app step failed
+    if (!exported || !variants.length) return;
+    // lab-05 with the classic builder on 28's containerd store, one at a time: its edit-app step failed
     // once when its cases built at once (not yet diagnosed; see the closing note of 2026-12-07).
     report = await testLabInside(lab, variants.map((v) => v.name), ['DOCKERLAB_BUILDER=classic'], lab === 'lab-05' ? ['--jobs', '1'] : []);
   }, LAB_TIMEOUT);
