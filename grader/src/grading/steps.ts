@@ -43,6 +43,8 @@ const FACT_SKIP: Partial<Record<Need, MessageId>> = { rebuild: 'skippedRebuild',
 export async function runSteps(lab: Lab, run: StepRun): Promise<void> {
   const { lang, say, facts, prepared } = run;
   const outcome = new Map<string, boolean>();
+  /** Why each action that did not happen did not: a dependant's skip says it (the action's row is easy to miss). */
+  const actionWhy = new Map<string, string>();
   let lastCheck: string | null = null;
   for (const step of lab.steps) {
     const check = isCheck(step);
@@ -58,6 +60,7 @@ export async function runSteps(lab: Lab, run: StepRun): Promise<void> {
         const result = { ...actionResult(step as ActionSpec, lang, lab, partial as Pick<ActionResult, 'status' | 'message'>), after: lastCheck };
         run.actions.push(result);
         outcome.set(step.id, result.status === 'done');
+        if (result.status !== 'done') actionWhy.set(step.id, firstLine(result.message));
         run.onAction?.(result);
         run.progress(`${step.id}: ${result.status} (${result.durationMs} ms)`);
       }
@@ -70,7 +73,9 @@ export async function runSteps(lab: Lab, run: StepRun): Promise<void> {
     }
     const failedPrereqs = (step.requires ?? []).filter((id) => outcome.get(id) !== true);
     if (failedPrereqs.length > 0) {
-      record({ status: 'skipped', message: say(check ? 'skippedRequires' : 'actionSkipped', { ids: failedPrereqs.join(', ') }) });
+      const whys = failedPrereqs.flatMap((id) => (actionWhy.has(id) ? [`${id}: ${actionWhy.get(id)}`] : []));
+      const message = say(check ? 'skippedRequires' : 'actionSkipped', { ids: failedPrereqs.join(', ') });
+      record({ status: 'skipped', message: whys.length > 0 ? `${message} (${whys.join('; ')})` : message });
       continue;
     }
     const missing = needsOf(kind, step).find((need) => facts[need] === undefined);
@@ -117,6 +122,12 @@ export async function runSteps(lab: Lab, run: StepRun): Promise<void> {
       record({ status: 'error', message: reason, durationMs: Date.now() - started });
     }
   }
+}
+
+/** The first non-empty line of an action's message, at most 200 characters: enough to say why, short enough for a table. */
+export function firstLine(message: string): string {
+  const line = message.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? '';
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
 
 export function checkResult(check: CheckSpec, lang: Lang, outcome: Pick<CheckResult, 'status' | 'message'> & Partial<CheckResult>): CheckResult {
