@@ -19,6 +19,8 @@ summary() {
 
 if [ $# -eq 0 ] && [ "${DOCKERLAB_TEST_LANES:-2}" != 1 ]; then
   ENGINE28=tests/docker/engine28.test.ts
+  # Each engine's per-lab reports, for the verdict table printed at the end: none left from an earlier run.
+  rm -rf .dockerlab/engine20 .dockerlab/engine28
   LANE_LOG=.dockerlab/lane-engine28.log
   echo "test.sh: $ENGINE28 runs in its own lane, beside the rest (its output: $LANE_LOG, printed when it ends)"
   "${JEST[@]}" --outputFile=.dockerlab/jest-engine28.json "$ENGINE28" --selectProjects docker >"$LANE_LOG" 2>&1 &
@@ -45,6 +47,10 @@ if [ $# -eq 0 ] && [ "${DOCKERLAB_TEST_LANES:-2}" != 1 ]; then
     if (parts.some((p) => !p)) { out.numFailedTestSuites = (out.numFailedTestSuites ?? 0) + 1; out.missing = parts.map((p, i) => p ? null : ["main", "engine28"][i]).filter(Boolean); }
     fs.writeFileSync(".dockerlab/jest.json", JSON.stringify(out));
   '
+  echo
+  echo "test.sh: the verdict table per engine (scripts/verdict-table.mjs; the jest lanes above are the verdict on the suite):"
+  node scripts/verdict-table.mjs || true
+  echo
   summary ./.dockerlab/jest.json
   [ -f .dockerlab/jest-engine28.json ] || echo "test.sh: the $ENGINE28 lane wrote no result (see its output above)"
   [ "$main_code" -eq 0 ] && [ "$lane_code" -eq 0 ] && [ -f .dockerlab/jest-engine28.json ] && [ -f .dockerlab/jest-main.json ]

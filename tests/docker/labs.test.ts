@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { casesDir, CASES_FILE } from '../../grader/src/spec/cases.js';
 import { testLab, type LabTestReport } from '../../grader/src/authoring/test-lab.js';
@@ -8,7 +8,7 @@ import { STAGES } from '../../grader/src/grade.js';
 import type { Result } from '../../grader/src/result.js';
 import { labsDir, listLabIds, loadLabFile } from '../../grader/src/spec/load.js';
 import { labelled, NOTHING_LABELLED, runtime } from '../helpers/engine.js';
-import { variantsOf } from '../helpers/submissions.js';
+import { ROOT, variantsOf } from '../helpers/submissions.js';
 import { expectAsExpected } from '../helpers/verdicts.js';
 
 /**
@@ -24,6 +24,8 @@ const JOBS = process.env.LAB_JOBS ? { jobs: Number(process.env.LAB_JOBS) } : {};
 const baseImages = new BaseImages(runtime);
 /** Per lab: every case graded, a few at once; the slowest labs take minutes. */
 const LAB_TIMEOUT = 40 * 60_000;
+/** Where each lab's report is written for the verdict table (the host engine: Debian's 20.10). */
+const VERDICTS = path.join(ROOT, '.dockerlab', 'engine20');
 
 /** What labs.test.ts has always held of a grading, whatever its verdict. */
 function expectSound(result: Result): void {
@@ -56,6 +58,11 @@ describe.each(LABS)('%s', (lab) => {
 
   beforeAll(async () => {
     report = await testLab({ labDir: path.join(labsDir(), lab), runtime, baseImages, lang: 'en', starter: true, starterLang: 'fr', ...JOBS });
+    // The same JSON as `test-lab --reporter json=FILE` (engine28.test writes its own beside it):
+    // scripts/verdict-table.mjs joins them into the per-engine verdict table.
+    const { spec: _spec, ...written } = report;
+    mkdirSync(VERDICTS, { recursive: true });
+    writeFileSync(path.join(VERDICTS, `${lab}.json`), `${JSON.stringify({ labs: [written] }, null, 1)}\n`);
   }, LAB_TIMEOUT);
 
   it('has at least two reference solutions and six wrong variants', () => {
