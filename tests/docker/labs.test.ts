@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { casesDir, CASES_FILE } from '../../grader/src/spec/cases.js';
-import { testLab, type LabTestReport } from '../../grader/src/authoring/test-lab.js';
+import { testLab, writeJsonReport, type LabTestReport } from '../../grader/src/authoring/test-lab.js';
 import { BaseImages } from '../../grader/src/build/base-images.js';
 import { createHostRuntime } from '../../grader/src/engine/runtime.js';
 import { STAGES } from '../../grader/src/grade.js';
@@ -60,9 +60,7 @@ describe.each(LABS)('%s', (lab) => {
     report = await testLab({ labDir: path.join(labsDir(), lab), runtime, baseImages, lang: 'en', starter: true, starterLang: 'fr', ...JOBS });
     // The same JSON as `test-lab --reporter json=FILE` (engine28.test writes its own beside it):
     // scripts/verdict-table.mjs joins them into the per-engine verdict table.
-    const { spec: _spec, ...written } = report;
-    mkdirSync(VERDICTS, { recursive: true });
-    writeFileSync(path.join(VERDICTS, `${lab}.json`), `${JSON.stringify({ labs: [written] }, null, 1)}\n`);
+    writeJsonReport(path.join(VERDICTS, `${lab}.json`), [report]);
   }, LAB_TIMEOUT);
 
   it('has at least two reference solutions and six wrong variants', () => {

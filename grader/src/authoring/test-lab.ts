@@ -63,6 +63,12 @@ function observedOf(result: Result): Observed {
   return { score: result.score, maxScore: result.maxScore, checks: result.checks };
 }
 
+/** `--reporter json=FILE`: every lab's report without its spec (the suite writes the same file for the verdict table). */
+export function writeJsonReport(file: string, reports: LabTestReport[]): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ labs: reports.map(({ spec: _spec, ...report }) => report) }, null, 1)}\n`);
+}
+
 /** Reads a lab's spec and cases without grading: throws InvalidCasesError / InvalidSpecError with the teacher's fix. */
 export function loadLabCases(labDir: string): { spec: Lab; cases: LabCase[] } {
   const file = path.join(labDir, 'lab.json');
@@ -282,8 +288,7 @@ export async function runTestLabCommand(argv: string[], io: TestLabIo, deps: { r
     writeFileSync(junit, renderCasesJunit(reports.map(rowsOf)));
   }
   if (json) {
-    mkdirSync(path.dirname(json), { recursive: true });
-    writeFileSync(json, `${JSON.stringify({ labs: reports.map(({ spec: _spec, ...report }) => report) }, null, 1)}\n`);
+    writeJsonReport(json, reports);
   }
   if (io.signal.aborted) return 130;
   return reports.every((r) => r.ok) ? 0 : 1;
