@@ -168,7 +168,7 @@ export function fakeContext(world: FakeWorld, lang: Lang = 'en'): CheckContext {
     ...(world.image ? { image: fakeImage(world.image) } : {}),
     ...(workload ? { container: workload } : {}),
     ...(world.script ? { script: { script: 'commands.sh', exitCode: 0, timedOut: false, timeoutSeconds: 60, durationMs: 1200, output: '', outputBytes: 0, dockerCalls: ['docker run -d nginx'], ...world.script } } : {}),
-    ...(world.stop ? { stop: { container: 'c', timeoutSeconds: 6, durationMs: 400, exitCode: 0, killed: false, stopSignal: 'SIGTERM', ...world.stop } } : {}),
+    ...(world.stop ? { stop: { container: 'c', timeoutSeconds: 6, durationMs: 400, returnedMs: 400, measuredBy: 'engine-events', exitCode: 0, killed: false, stopSignal: 'SIGTERM', ...world.stop } } : {}),
     ...(world.compose ? { compose: composeFacts(world.compose) } : {}),
     ...(world.counts ? { counts: world.counts } : {}),
   };

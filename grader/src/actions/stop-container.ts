@@ -14,8 +14,8 @@ export const stopContainer = defineAction({
   produces: ['stop'],
   titleData: (step) => ({ timeout: step.timeoutSeconds ?? 10 }),
   messages: {
-    en: { title: 'The grader stops the container with docker stop -t {timeout}', done: 'stopped in {seconds} s, exit code {code}', notRunning: 'the container was not running when the grader wanted to stop it\n{logs}' },
-    fr: { title: 'Le correcteur arrête le conteneur avec docker stop -t {timeout}', done: 'arrêté en {seconds} s, code de sortie {code}', notRunning: "le conteneur n'était pas en marche quand le correcteur a voulu l'arrêter\n{logs}" },
+    en: { title: 'The grader stops the container with docker stop -t {timeout}', done: 'stopped in {seconds} s, exit code {code}', doneTeardown: 'stopped {seconds} s after the signal, exit code {code} (docker stop returned after {returned} s: the rest was the engine tearing the container down)', notRunning: 'the container was not running when the grader wanted to stop it\n{logs}' },
+    fr: { title: 'Le correcteur arrête le conteneur avec docker stop -t {timeout}', done: 'arrêté en {seconds} s, code de sortie {code}', doneTeardown: "arrêté {seconds} s après le signal, code de sortie {code} (docker stop a rendu la main après {returned} s : le reste, c'est le moteur qui démontait le conteneur)", notRunning: "le conteneur n'était pas en marche quand le correcteur a voulu l'arrêter\n{logs}" },
   },
   async perform(step, ctx, say) {
     const container = await targetContainer(step, ctx, '');
@@ -23,6 +23,9 @@ export const stopContainer = defineAction({
     const state = await container.state();
     if (!state.running) return { status: 'failed', message: say('notRunning', { logs: describeLog(await container.logs(), ctx.lang) }) };
     const stop = await ctx.engine.stopContainer(container, step.timeoutSeconds ?? 10);
-    return { status: 'done', message: say('done', { seconds: (stop.durationMs / 1000).toFixed(1), code: stop.exitCode }), facts: { stop } };
+    const seconds = (stop.durationMs / 1000).toFixed(1);
+    const returned = (stop.returnedMs / 1000).toFixed(1);
+    const message = returned === seconds ? say('done', { seconds, code: stop.exitCode }) : say('doneTeardown', { seconds, returned, code: stop.exitCode });
+    return { status: 'done', message, facts: { stop } };
   },
 });

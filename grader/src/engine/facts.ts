@@ -186,7 +186,17 @@ export interface StopFacts {
   container: string;
   /** Seconds the grader gave `docker stop` before the engine kills with SIGKILL. */
   timeoutSeconds: number;
+  /**
+   * How long the app took to end once signalled: the engine's own clock, from its `kill` event (the
+   * stop signal sent) to the container's FinishedAt (the process's exit). What the engine does after
+   * the exit (network and mount teardown, which a busy machine can stretch to seconds) is not the
+   * app's doing. When the engine's events cannot be read: `returnedMs`.
+   */
   durationMs: number;
+  /** How long `docker stop` took to return, on the grader's clock (teardown included). */
+  returnedMs: number;
+  /** Where durationMs comes from. */
+  measuredBy: 'engine-events' | 'grader-clock';
   exitCode: number;
   /** The engine had to kill it (SIGKILL after the timeout). */
   killed: boolean;

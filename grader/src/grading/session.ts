@@ -1,6 +1,7 @@
 import type { EngineOperations, GraderContainerSpec } from '../actions/types.js';
 import type { HttpRequest, InsideHttpAnswer, InsideHttpRequest, NameResolution, NetworkFacts } from '../checks/types.js';
 import { pollUntil } from '../lib/poll.js';
+import { signalToExitMs } from './stop-timing.js';
 import { parseListeningSockets } from '../lib/proc-net.js';
 import {
   type ContainerFacts,
@@ -193,12 +194,17 @@ export class EngineSession implements EngineOperations {
       // 304: already stopped.
       if ((error as { statusCode?: number }).statusCode !== 304) throw new EngineError(`docker stop ${container.name} failed: ${messageOf(error)}`, undefined, { cause: error });
     }
-    const durationMs = Date.now() - started;
+    const returnedMs = Date.now() - started;
     const after = await container.state();
+    const reaction = after.finishedAt ? await signalToExitMs(this.runtime, before.id, after.finishedAt, timeoutSeconds).catch(() => null) : null;
+    // Never more than the grader saw: a clock oddity must not cost the student the check.
+    const durationMs = reaction === null ? returnedMs : Math.min(reaction, returnedMs);
     return {
       container: container.name,
       timeoutSeconds,
       durationMs,
+      returnedMs,
+      measuredBy: reaction === null ? 'grader-clock' : 'engine-events',
       exitCode: after.exitCode,
       killed: after.exitCode === 137 || durationMs >= timeoutSeconds * 1000,
       stopSignal: before.stopSignal || 'SIGTERM',

@@ -30,7 +30,11 @@ testCheckKind(containerHealth as never, {
 });
 
 testCheckKind(containerStops as never, {
-  passing: [{ name: 'SIGTERM handled', check: { maxSeconds: 3, exitCode: 0 }, world: { stop: { durationMs: 420, exitCode: 0, killed: false } }, observed: 'stopped after 0.4 s with exit code 0' }],
+  passing: [
+    { name: 'SIGTERM handled', check: { maxSeconds: 3, exitCode: 0 }, world: { stop: { durationMs: 420, exitCode: 0, killed: false } }, observed: 'stopped after 0.4 s with exit code 0' },
+    // The app's time from the signal to its exit is judged, not the engine's teardown after it (a busy machine).
+    { name: 'SIGTERM handled, docker stop slow to return', check: { maxSeconds: 3, exitCode: 0 }, world: { stop: { durationMs: 150, returnedMs: 3200, exitCode: 0, killed: false } }, observed: 'stopped after 0.1 s with exit code 0' },
+  ],
   failing: [
     { name: 'a shell swallowed SIGTERM: killed after the timeout', check: { maxSeconds: 3, exitCode: 0 }, world: { stop: { durationMs: 6100, exitCode: 137, killed: true, timeoutSeconds: 6 }, build: { dockerfileText: 'FROM python:3.11-slim\nCMD python app.py\n' } }, observed: 'the engine had to kill it with SIGKILL once the 6 s were up', location: { file: 'Dockerfile', line: 2 } },
     { name: 'stopped in time, but with an error code', check: { maxSeconds: 3, exitCode: 0 }, world: { stop: { durationMs: 200, exitCode: 1 } }, observed: 'exit code 1' },
