@@ -92,6 +92,19 @@ async function gradeRow(row: string, lab: string, options: { env?: Record<string
   return { result, output, seconds, runId, left: await leftovers(`dockerlab.run=${runId}`) };
 }
 
+/**
+ * Seconds from the sandbox ready to the grading's end (the result's stage timings: workload, steps,
+ * cleanup). A time limit is the grader's promise about these; how long this machine takes to start a
+ * sandbox (much longer when other test lanes share its cores) is not, and is bounded apart.
+ */
+const afterIsolation = (graded: Graded) => {
+  const t = graded.result.timings;
+  return t ? (t.workload + t.steps + t.cleanup) / 1000 : graded.seconds;
+};
+/** Whole grading, a bound on hangs only (isolation included): the stage timings, to say where time went. */
+const expectNoHang = (graded: Graded, limitSeconds: number) =>
+  expect({ seconds: graded.seconds, timings: graded.result.timings, bounded: graded.seconds < limitSeconds + 60 }).toMatchObject({ bounded: true });
+
 const newRunId = () => `hhst${randomBytes(5).toString('hex')}`;
 const statusOf = (result: Result) => Object.fromEntries(result.checks.map((c) => [c.id, c.status]));
 
@@ -529,15 +542,17 @@ describe('script labs: a hostile commands.sh in the sandbox', () => {
     // The script itself returned at once: its children did not hold the grading.
     const ran = Number(/finished in ([\d.]+) s/.exec(child.result.checks[0]!.observed ?? '')?.[1] ?? NaN);
     expect(ran).toBeLessThan(5);
-    expect(child.seconds).toBeLessThan(8 + 5);
+    expect(afterIsolation(child)).toBeLessThan(8 + 5);
+    expectNoHang(child, 8);
     const hung = await row<Graded>('setsid-child-hung');
     contained(hung);
     expect(statusOf(hung.result)).toEqual({ completes: 'failed' });
     // bash's DEBUG trap told which line it was stuck on: the last `sleep 90`, not the docker run before it.
     expect(hung.result.checks[0]!.observed).toContain('Line 6 of commands.sh, `sleep 90`, never returned (it is not a docker command).');
     expect(hung.result.checks[0]!.location).toEqual({ file: 'commands.sh', line: 6 });
-    expect(hung.seconds).toBeLessThan(8 + 8);
-    evidence['setsid'] = { scriptSeconds: ran, returnsSeconds: child.seconds, hungSeconds: hung.seconds, limitSeconds: 8, left: child.left.length + hung.left.length };
+    expect(afterIsolation(hung)).toBeLessThan(8 + 8);
+    expectNoHang(hung, 8);
+    evidence['setsid'] = { scriptSeconds: ran, returnsSeconds: child.seconds, returnsAfterIsolation: afterIsolation(child), hungSeconds: hung.seconds, hungAfterIsolation: afterIsolation(hung), limitSeconds: 8, left: child.left.length + hung.left.length };
   });
 
   it('a fork bomb in commands.sh: a verdict at the time limit, the host responsive, nothing left', async () => {
@@ -545,11 +560,15 @@ describe('script labs: a hostile commands.sh in the sandbox', () => {
     contained(graded);
     expect(statusOf(graded.result)).toEqual({ completes: 'failed' });
     expect(graded.result.checks[0]!.observed).toMatch(/still running after 8 s/);
-    expect(graded.seconds).toBeLessThan(8 + 10);
+    // Cut by the time limit, not by the script's own end (its `sleep 60`): measured 5–6 s past the limit on an
+    // idle machine, 12 s with two busy loops on this 2-core machine (the kernel tearing down 1,024 forking
+    // processes, then the sandbox), as when the engine28 lane runs beside this file.
+    expect(afterIsolation(graded)).toBeLessThan(8 + 20);
+    expectNoHang(graded, 8);
     expect(bounds.maxPids).toBeLessThanOrEqual(bounds.pidsLimit ?? Infinity);
     expect(host.maxPingMs).toBeLessThan(3000);
     expect(host.maxSpawnMs).toBeLessThan(3000);
-    evidence['fork-bomb'] = { seconds: graded.seconds, ...bounds, ...host, left: graded.left.length };
+    evidence['fork-bomb'] = { seconds: graded.seconds, afterIsolation: afterIsolation(graded), timings: graded.result.timings, ...bounds, ...host, left: graded.left.length };
   });
 
   it('a memory hog in commands.sh: bounded by the sandbox\'s memory, a verdict, the host responsive, nothing left', async () => {
@@ -687,16 +706,22 @@ describe('image labs: hostile output, servers and Dockerfiles', () => {
     /** Journals of classic builds in the graders' temp folder (build/journal.ts), as read back. */
     const journals = () => readJournals(journalDir(GRADER_TMP));
 
-    /** Starts a CLI grading of the flood and kills it with -9 once its build has made 15 images; what it left. */
+    /**
+     * Starts a CLI grading of the flood and kills it with -9 once its journal names 15 images it made; what it left.
+     * Polled on the journal, not on the engine: the engine commits a step's image before the grader reads the
+     * line that names it, so on a busy machine the engine can hold one more than the journal when the kill lands
+     * (the next grading's sweep removes that one as a late descendant; the test below checks it does).
+     */
     async function killMidBuild(token: string): Promise<{ imagesLeft: number; labelled: number; journalsLeft: number; imagesInJournal: number }> {
       const cliRun = spawnCli([labelLab(), '--submission', submission(token), '--lang', 'en', '--builder', 'classic']);
-      const { met } = await pollUntil(async () => (await imagesOf(token)).length, (n) => n >= 15, 60_000, { firstDelayMs: 200 });
+      const ofKilled = () => journals().filter((j) => j.owner.split(':')[2] === String(cliRun.child.pid));
+      const { met } = await pollUntil(async () => ofKilled().flatMap((j) => j.images.filter((i) => i.made)).length, (n) => n >= 15, 60_000, { firstDelayMs: 200 });
       expect(met).toBe(true);
       cliRun.child.kill('SIGKILL');
       await cliRun.exited;
-      const ofKilled = journals().filter((j) => j.owner.split(':')[2] === String(cliRun.child.pid));
       const left = await imagesOf(token);
-      return { imagesLeft: left.length, labelled: left.filter((i) => i.labels.dockerlab).length, journalsLeft: ofKilled.length, imagesInJournal: ofKilled.flatMap((j) => j.images.filter((i) => i.made)).length };
+      const journalled = ofKilled();
+      return { imagesLeft: left.length, labelled: left.filter((i) => i.labels.dockerlab).length, journalsLeft: journalled.length, imagesInJournal: journalled.flatMap((j) => j.images.filter((i) => i.made)).length };
     }
 
     // A classic build's images get the grader's labels only with its last step: killed with -9,
