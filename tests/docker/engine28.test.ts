@@ -123,7 +123,9 @@ describe('Docker 28 reached as a remote engine (DOCKERLAB_ENGINE_ADDRESS), the u
   });
   const gradeRemote = (lab: string, dir: string) => grade({ lab, submission: dir, lang: 'en', runtime: remote, baseImages: images, logsDir: null, sandbox: 'auto' });
 
-  it.each(['lab-03', 'lab-07', 'lab-09'].filter((l) => LABS.includes(l)))('%s\'s reference: full marks, ports reached at the engine\'s address, no sandbox and the report says so', async (lab) => {
+  // A narrowed run (LABS=lab-10) may hold none of them: jest refuses an empty table, so the test is then skipped, and says so.
+  const remoteLabs = ['lab-03', 'lab-07', 'lab-09'].filter((l) => LABS.includes(l));
+  (remoteLabs.length ? it.each(remoteLabs) : it.skip.each(['(none of lab-03, lab-07, lab-09 in LABS)']))('%s\'s reference: full marks, ports reached at the engine\'s address, no sandbox and the report says so', async (lab) => {
     engine();
     const dir = assembleSubmission(lab, 'reference');
     try {
