@@ -14,7 +14,7 @@ Usage:
   npm run grade -- --list                   the labs, their titles and points
   npm run grade -- --validate [lab-NN…]     check lab specs without running anything
   npm run grade -- --cleanup [--all]        remove what graders that died left behind (--all: everything labelled, and the build cache)
-  npm run grade -- images --ensure          prepare every base image (pull or offline stand-in) and the sandbox image
+  npm run grade -- images --ensure [REF…]   prepare every base image (pull or offline stand-in) and the sandbox image, or only the images named
   npm run grade -- batch DIR --out OUT …    grade a whole class (see: npm run grade -- batch --help)
   npm run grade -- batch-merge OUT1 OUT2 … --out OUT
   npm run grade -- test-lab [lab-NN|DIR…]    prove labs with their cases, labs/lab-NN/tests/ (see: npm run grade -- test-lab --help)
@@ -128,10 +128,22 @@ async function main(argv: string[]): Promise<number> {
     const { requireEngine } = await import('./engine/index.js');
     const { BaseImages } = await import('./build/index.js');
     await requireEngine(runtime);
-    await new BaseImages(runtime).ensureAllStandIns((line) => process.stderr.write(`${line}\n`));
+    const say = (line: string) => process.stderr.write(`${line}\n`);
+    const started = Date.now();
+    const baseImages = new BaseImages(runtime);
+    const named = positionals.slice(1);
+    if (named.length > 0) {
+      await baseImages.ensure(named, say);
+      say(`${named.join(', ')} ready (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      return 0;
+    }
+    // Everything else starts from Debian; once it is there, the stand-ins and the sandbox image build side by side.
+    await baseImages.ensure(['debian:bookworm-slim'], say);
     const { ensureSandboxImage } = await import('./sandbox/index.js');
-    await ensureSandboxImage(runtime, (line) => process.stderr.write(`${line}\n`));
-    process.stderr.write('base images and sandbox image ready\n');
+    const done = await Promise.allSettled([baseImages.ensureAllStandIns(say), ensureSandboxImage(runtime, say)]);
+    const failed = done.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    say(`base images and sandbox image ready (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     return 0;
   }
 

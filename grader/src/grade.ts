@@ -17,6 +17,7 @@ import { langFromLocale, pick, type Lang } from './i18n/lang.js';
 import { sayIn } from './i18n/messages.js';
 import { fromRoot } from './paths.js';
 import { score, type ActionResult, type CheckResult, type Result } from './result.js';
+import { deadlineTimer, oneTimeClock } from './lib/one-time.js';
 import { labsDir as defaultLabsDir, loadLabFile, preloadValidators } from './spec/load.js';
 import { isCheck, type ActionSpec, type Lab } from './spec/schema.js';
 import { workloadKind } from './workloads/index.js';
@@ -216,6 +217,8 @@ async function gradeFolder(options: GradeOptions): Promise<Result> {
     timings.lap(timings.next());
   } finally {
     stop.release();
+    const setUpMs = stop.oneTimeMs();
+    if (setUpMs >= 1000) notes.push(say('oneTimeSetUp', { seconds: Math.round(setUpMs / 1000), deadline: deadlineSeconds }));
     progress('cleaning up…');
     const before = Date.now();
     const cleanups: [string, () => Promise<unknown>][] = [
@@ -288,16 +291,20 @@ function deadlineFor(lab: Lab, outer: AbortSignal | undefined) {
   };
   if (outer?.aborted) onAbort();
   outer?.addEventListener('abort', onAbort, { once: true });
-  const timer = setTimeout(() => {
+  // Set-up the machine does once (a base image built, the sandbox image…) is not the student's time.
+  const timer = deadlineTimer(deadlineSeconds * 1000, () => {
     stopReason ??= 'deadline';
     controller.abort();
-  }, deadlineSeconds * 1000);
+  });
+  const oneTimeAtStart = oneTimeClock();
   return {
     signal: controller.signal,
     deadlineSeconds,
     reason: () => stopReason,
+    /** Milliseconds of one-time set-up this grading waited for (or ran beside). */
+    oneTimeMs: () => oneTimeClock() - oneTimeAtStart,
     release: () => {
-      clearTimeout(timer);
+      timer.cancel();
       outer?.removeEventListener('abort', onAbort);
     },
   };

@@ -1,6 +1,6 @@
 import { externalBases, finalBase, instructionForParseError, instructionOfStep, parseDockerfile, stageOfStep } from '../../grader/src/dockerfile/parse.js';
 import { normalizeImageRef, parseImageRef } from '../../grader/src/lib/image-ref.js';
-import { debianEquivalent, standInFor } from '../../grader/src/build/base-images.js';
+import { debianEquivalent, isOwnBaseImage, standInFor } from '../../grader/src/build/base-images.js';
 
 describe('parseDockerfile', () => {
   it('joins continuation lines and keeps each instruction line', () => {
@@ -103,4 +103,9 @@ describe('offline stand-ins', () => {
   ])('the Debian equivalent of %s is %s', (ref, equivalent) => {
     expect(debianEquivalent(ref)).toBe(equivalent);
   });
+  // Making these is the machine's one-time set-up (not charged to a grading's deadline); any other image a submission names is pulled on its time.
+  it.each([['python:3.11-slim', true], ['nginx:1.27-alpine', true], ['docker.io/library/nginx', true], ['node:20', false], ['tensorflow/tensorflow:latest-gpu', false], ['localhost:5000/python:3.11', false]] as const)(
+    '%s is one of the grader\'s own base images: %s', (ref, own) => {
+      expect(isOwnBaseImage(ref)).toBe(own);
+    });
 });

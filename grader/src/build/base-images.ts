@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { asOneTime } from '../lib/one-time.js';
+import { Slots } from '../lib/slots.js';
 import { fromRoot } from '../paths.js';
 import { execa } from 'execa';
 import { EngineError, isNotFound, messageOf, type Runtime, STAND_IN_LABEL } from '../engine/index.js';
@@ -52,6 +54,12 @@ export function standInFor(ref: string, catalog: StandIn[] = standInCatalog()): 
   return catalog.find((s) => s.tagPattern && parseImageRef(s.image).repository === r.repository && new RegExp(s.tagPattern).test(r.tag ?? 'latest'));
 }
 
+/** Whether `ref` is one of the base images the grader provides (a stand-in serves it, or its Debian equivalent, offline). */
+export function isOwnBaseImage(ref: string): boolean {
+  const equivalent = debianEquivalent(ref);
+  return !!(standInFor(ref) ?? (equivalent ? standInFor(equivalent) : undefined));
+}
+
 /** A stand-in's identity: its folder, the shared files and its parent stand-in. A local copy with another hash is rebuilt. */
 const hashes = new Map<string, string>();
 export function standInHash(standIn: StandIn): string {
@@ -87,20 +95,27 @@ function parentOf(standIn: StandIn): string | undefined {
 export class BaseImages {
   private registryUnreachable = false;
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Stand-in builds at once: one per core (each is mostly dpkg unpacking), so that independent ones overlap. */
+  private readonly builds = new Slots(Math.max(1, Math.min(4, os.availableParallelism())));
 
   constructor(private readonly runtime: Runtime) {}
 
-  /** Makes sure each image exists on this engine; throws an EngineError saying "is not available" when it cannot. */
+  /**
+   * Makes sure each image exists on this engine, the missing ones side by side; throws an
+   * EngineError saying "is not available" when one cannot be had (the first such, in `refs`' order).
+   */
   async ensure(refs: Iterable<string>, progress: Progress = () => undefined): Promise<void> {
-    for (const ref of new Set([...refs].map(normalizeImageRef))) {
+    const jobs = [...new Set([...refs].map(normalizeImageRef))].map((ref) => {
       let job = this.inFlight.get(ref);
       if (!job) {
         job = this.ensureOne(ref, progress);
         this.inFlight.set(ref, job);
         job.catch(() => this.inFlight.delete(ref));
       }
-      await job;
-    }
+      return job;
+    });
+    const failed = (await Promise.allSettled(jobs)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** Every stand-in and alias, for provisioning a machine ahead of time. */
@@ -162,6 +177,15 @@ export class BaseImages {
   private async ensureOne(ref: string, progress: Progress): Promise<void> {
     const local = await this.staleStandIn(ref);
     if (local === 'current') return;
+    // The grader's own base images (those it can make offline) are pulled or built once per
+    // machine: set-up, which the gradings waiting for them are not charged for. Any other image a
+    // submission names is pulled on the grading's own time, so that its deadline still bounds it.
+    const provide = () => this.provide(ref, local, progress);
+    if (local !== 'absent' || isOwnBaseImage(ref)) await asOneTime(provide);
+    else await provide();
+  }
+
+  private async provide(ref: string, local: StandIn | 'absent', progress: Progress): Promise<void> {
     if (local !== 'absent') {
       progress(`the offline stand-in ${local.image} is out of date: rebuilding it…`);
       await this.buildStandIn(local, progress, true);
@@ -202,7 +226,7 @@ export class BaseImages {
     const started = Date.now();
     const hash = standInHash(standIn);
     if (standIn.kind === 'rootfs') {
-      await this.importRootfs(standIn, dir, hash, progress);
+      await this.builds.run(() => this.importRootfs(standIn, dir, hash, progress));
     } else {
       const parent = parentOf(standIn);
       if (parent) await this.ensure([parent], progress);
@@ -212,13 +236,13 @@ export class BaseImages {
         cpSync(dir, context, { recursive: true });
         cpSync(path.join(STAND_INS_DIR, 'common'), path.join(context, 'common'), { recursive: true });
         const labels = [`${STAND_IN_LABEL}=true`, `${STAND_IN_LABEL}.for=${standIn.image}`, `${STAND_IN_LABEL}.hash=${hash}`];
-        const result = await execa('docker', ['build', '-q', '-t', standIn.image, ...labels.flatMap((l) => ['--label', l]), context], {
+        const result = await this.builds.run(() => execa('docker', ['build', '-q', '-t', standIn.image, ...labels.flatMap((l) => ['--label', l]), context], {
           env: { ...this.runtime.cliEnv, DOCKER_BUILDKIT: '0' },
           extendEnv: false,
           reject: false,
           all: true,
           timeout: 15 * 60_000,
-        });
+        }));
         if (result.exitCode !== 0) throw new EngineError(`building the stand-in ${standIn.image} failed:\n${tail(result.all ?? '')}`);
       } finally {
         rmSync(context, { recursive: true, force: true });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
+import { asOneTime } from '../lib/one-time.js';
 import { fromRoot } from '../paths.js';
 import { EngineError, isNotFound, messageOf, type Runtime } from '../engine/index.js';
 import { directoryEntries, tarStream, type TarSource } from './tar.js';
@@ -42,6 +43,10 @@ async function buildIfNeeded(host: Runtime, progress: (line: string) => void): P
   const tag = `${SANDBOX_REPOSITORY}:${hash}`;
   const labels = await imageLabels(host.docker, tag);
   if (labels?.[SANDBOX_HASH_LABEL] === hash) return tag;
+  return asOneTime(() => build(host, hash, tag, progress));
+}
+
+async function build(host: Runtime, hash: string, tag: string, progress: (line: string) => void): Promise<string> {
   progress(`building the sandbox image ${tag} from Debian packages (about a minute, once)…`);
   const started = Date.now();
   await buildImage(host.docker, tarStream(directoryEntries(SANDBOX_DIR)), { t: tag, labels: { [SANDBOX_LABEL]: 'true', [SANDBOX_HASH_LABEL]: hash } }, progress).catch((error: unknown) => {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import type Docker from 'dockerode';
+import { asOneTime } from '../lib/one-time.js';
 import { EngineError, FrameDemuxer, isNotFound, messageOf, type Runtime } from '../engine/index.js';
 import { buildImage, contextOf, imageLabels } from './image.js';
 import { engineOf, knownProfile, startSandboxContainer, type SandboxLimits, type SandboxProfileName } from './container.js';
@@ -142,9 +143,15 @@ function join(job: SharedSeeding, signal: AbortSignal | undefined): Promise<stri
 const seedTag = (key: string) => `${SEED_REPOSITORY}:${key}`;
 
 async function seedIfNeeded(options: SeedOptions, refs: string[], expectedKey: string, keyFor: (engine: 'rootless' | 'rootful') => string): Promise<string> {
+  const { host } = options;
+  if ((await imageLabels(host.docker, seedTag(expectedKey)))?.[SEED_LABEL] === expectedKey) return seedTag(expectedKey);
+  return asOneTime(() => seed(options, refs, expectedKey, keyFor));
+}
+
+/** Makes the store (once per machine and set of images): not charged to the gradings that wait for it. */
+async function seed(options: SeedOptions, refs: string[], expectedKey: string, keyFor: (engine: 'rootless' | 'rootful') => string): Promise<string> {
   const { host, signal } = options;
   const progress = options.progress ?? (() => undefined);
-  if ((await imageLabels(host.docker, seedTag(expectedKey)))?.[SEED_LABEL] === expectedKey) return seedTag(expectedKey);
   progress(`preparing the sandbox's store of ${refs.join(', ')} (once)…`);
   const started = Date.now();
   let key = expectedKey;
