@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type Docker from 'dockerode';
+import { engineClockSkew, uptimeMs } from './clock.js';
 import { EngineError, isNotFound, messageOf } from './errors.js';
 import type { ContainerFacts, ContainerState, ExecResult, ProcessInfo } from './facts.js';
 import type { Runtime } from './runtime.js';
@@ -43,7 +44,16 @@ export class EngineContainer implements ContainerFacts {
     return this.handle.id;
   }
 
+  private readonly answeredStarts = new Set<string>();
+  /** The app answered the grader (its readiness HTTP) while the start `startedAt` of this container ran. */
+  recordAnswer(startedAt: string | null): void {
+    if (startedAt) this.answeredStarts.add(startedAt);
+  }
+
   async state(): Promise<ContainerState> {
+    const skew = engineClockSkew(this.runtime.docker);
+    // Before the request: the engine answered "running" at some moment after it, so the uptime is not overstated.
+    const askedAt = Date.now();
     const info = await this.wrap('inspect', () => this.handle.inspect());
     let imageTags: string[] = [];
     try {
@@ -67,6 +77,8 @@ export class EngineContainer implements ContainerFacts {
       exitCode: info.State.ExitCode,
       startedAt: started && !started.startsWith('0001-') ? started : null,
       finishedAt: finished && !finished.startsWith('0001-') ? finished : null,
+      uptimeMs: info.State.Running ? uptimeMs(started && !started.startsWith('0001-') ? started : null, await skew, askedAt) : null,
+      answeredSinceStart: !!started && this.answeredStarts.has(started),
       restartCount: info.RestartCount ?? 0,
       oomKilled: info.State.OOMKilled,
       image: info.Config.Image,

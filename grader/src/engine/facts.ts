@@ -122,6 +122,16 @@ export interface ContainerState {
   exitCode: number;
   startedAt: string | null;
   finishedAt: string | null;
+  /**
+   * How long it has been up (since startedAt) by the engine's own clock, in our milliseconds:
+   * null when that clock could not be read precisely (engine/clock.ts) or it is not running.
+   */
+  uptimeMs?: number | null;
+  /**
+   * The grader got an answer from the app (the lab's readiness HTTP) while this start of the
+   * container ran: it is the app serving, not a process that reads its configuration and stops.
+   */
+  answeredSinceStart?: boolean;
   restartCount: number;
   oomKilled: boolean;
   image: string; // as the user named it (Config.Image)

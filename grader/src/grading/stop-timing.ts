@@ -1,4 +1,4 @@
-import type { Runtime } from '../engine/index.js';
+import { isoToNs, type Runtime } from '../engine/index.js';
 
 /**
  * How long an app took to stop, on the engine's clock (`stop-container`, judged by `container-stops`):
@@ -38,15 +38,6 @@ export async function signalToExitMs(runtime: Runtime, id: string, finishedAt: s
   return first >= exitNs ? 0 : Number((exitNs - first) / 1_000_000n);
 }
 
-/** An engine timestamp (RFC 3339, nanoseconds) as nanoseconds since the epoch. */
-export function isoToNs(iso: string): bigint | null {
-  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/.exec(iso);
-  if (!m) return null;
-  const ms = Date.parse(`${m[1]}${m[3]}`);
-  if (Number.isNaN(ms)) return null;
-  const fraction = (m[2] ?? '.').slice(1).padEnd(9, '0');
-  return BigInt(ms) * 1_000_000n + BigInt(fraction);
-}
 
 /** Nanoseconds as the events API's `since`/`until` ("seconds.nanoseconds"). */
 const nsToSeconds = (ns: bigint) => `${ns / 1_000_000_000n}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}`;

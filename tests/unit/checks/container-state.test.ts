@@ -1,7 +1,8 @@
 import { containerImage } from '../../../grader/src/checks/container-image.js';
 import { containerPort } from '../../../grader/src/checks/container-port.js';
-import { containerState } from '../../../grader/src/checks/container-state.js';
-import { EXITED, JUST_STARTED, RUNNING, testCheckKind } from '../../helpers/check-tester.js';
+import { containerState, SETTLE_MS } from '../../../grader/src/checks/container-state.js';
+import { sayFor } from '../../../grader/src/titles.js';
+import { EXITED, fakeContext, JUST_STARTED, RUNNING, testCheckKind } from '../../helpers/check-tester.js';
 
 const started = (secondsAgo: number) => new Date(Date.now() - secondsAgo * 1000).toISOString();
 
@@ -54,4 +55,37 @@ testCheckKind(containerPort as never, {
     { name: 'hostPort with published: false', check: { container: 'c', containerPort: 80, hostPort: 8080, published: false }, problem: 'hostPort makes no sense with published: false' },
     { name: 'no hostPort', check: { container: 'c', containerPort: 80 }, problem: 'hostPort is required unless published is false' },
   ],
+});
+
+describe('container-state running: the engine\'s measured clock saves the second of watching', () => {
+  const evaluate = async (state: Record<string, unknown>) => {
+    const ctx = fakeContext({ container: { state: state as never } });
+    const started = Date.now();
+    const observation = await containerState.evaluate({ id: 'up', kind: 'container-state', points: 1, status: 'running' } as never, ctx, sayFor(containerState.messages, 'en'));
+    return { passed: observation.passed, ms: Date.now() - started };
+  };
+
+  it('a container up 1.5 s by the engine\'s clock passes at once', async () => {
+    const r = await evaluate({ ...RUNNING, startedAt: new Date(Date.now() - 1500).toISOString(), uptimeMs: 1500 });
+    expect(r.passed).toBe(true);
+    expect(r.ms).toBeLessThan(500);
+  });
+
+  it('a container up 0.2 s by the engine\'s clock is still watched for a second (no trust without the time)', async () => {
+    const r = await evaluate({ ...RUNNING, startedAt: new Date().toISOString(), uptimeMs: 200 });
+    expect(r.passed).toBe(true);
+    expect(r.ms).toBeGreaterThanOrEqual(SETTLE_MS - 50);
+  });
+
+  it('a container that answered the readiness request since this start passes at once, however fresh', async () => {
+    const r = await evaluate({ ...RUNNING, startedAt: new Date().toISOString(), uptimeMs: 50, answeredSinceStart: true });
+    expect(r.passed).toBe(true);
+    expect(r.ms).toBeLessThan(500);
+  });
+
+  it('without the engine\'s clock (uptimeMs null) a fresh start is watched for a second, as before', async () => {
+    const r = await evaluate({ ...RUNNING, startedAt: new Date().toISOString(), uptimeMs: null });
+    expect(r.passed).toBe(true);
+    expect(r.ms).toBeGreaterThanOrEqual(SETTLE_MS - 50);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isoToNs } from '../../../grader/src/grading/stop-timing.js';
+import { isoToNs } from '../../../grader/src/engine/clock.js';
 
 describe('engine timestamps (FinishedAt, events) as nanoseconds', () => {
   it('keeps every digit of the fraction the engine gives', () => {
