@@ -22,7 +22,7 @@ const noBuildkitSession = {
   },
 };
 await build({
-  entryPoints: { cli: 'grader/src/cli.ts', bench: 'grader/src/bench/bench.ts', 'bench-verdicts': 'grader/src/bench/verdicts.ts', 'bench-batch': 'grader/src/bench/batch-bench.ts', 'bench-sandbox': 'grader/src/bench/sandbox-bench.ts', 'write-schema': 'grader/src/spec/write-schema.ts', 'write-docs': 'grader/src/spec/write-docs.ts' },
+  entryPoints: { cli: 'grader/src/cli.ts', bench: 'grader/src/bench/bench.ts', 'bench-verdicts': 'grader/src/bench/verdicts.ts', 'bench-batch': 'grader/src/bench/batch-bench.ts', 'bench-sandbox': 'grader/src/bench/sandbox-bench.ts', 'bench-class': 'grader/src/bench/class-bench.ts', 'write-schema': 'grader/src/spec/write-schema.ts', 'write-docs': 'grader/src/spec/write-docs.ts' },
   outdir: 'grader/dist',
   bundle: true,
   splitting: true,

@@ -10,6 +10,7 @@ import { writeOutputs } from '../batch/write-outputs.js';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../paths.js';
 import { casesDir, isGivenEntry } from '../spec/cases.js';
+import { writeBenchFigures } from './figures.js';
 
 /**
  * npm run bench:batch — grades a synthetic class (the cases of every lab that
@@ -137,6 +138,11 @@ async function main(): Promise<void> {
       `errors: sequential ${seq.run.counts.errors}, batch ${par.run.counts.errors}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
+    const file = writeBenchFigures('batch', {
+      cores: machine.cores, jobs: parallel.jobs, submissions, distinct, sequentialSeconds: seq.seconds, batchSeconds: par.seconds,
+      speedUp: seq.seconds / par.seconds, sameScores: same, errors: seq.run.counts.errors + par.run.counts.errors,
+    });
+    process.stdout.write(`figures written to ${path.relative(process.cwd(), file)}\n`);
     const gradebook = readFileSync(path.join(work, 'out-batch', 'gradebook.csv'), 'utf8');
     process.stderr.write(`\ngradebook of the batch run:\n${gradebook}`);
   } finally {

@@ -4,6 +4,7 @@ import { BaseImages } from '../build/index.js';
 import { createHostRuntime } from '../engine/index.js';
 import { grade } from '../grade.js';
 import { fromRoot } from '../paths.js';
+import { writeBenchFigures } from './figures.js';
 import { listLabIds, loadLabFile } from '../spec/load.js';
 import { assembleCase, casesDir, CASES_FILE, readCases, type LabCase } from '../spec/cases.js';
 
@@ -59,6 +60,9 @@ async function main(): Promise<void> {
   const slowest = judged.reduce((a, b) => (b.ms > a.ms ? b : a), judged[0]!);
   process.stdout.write(`\nwrong variants: ${judged.length} (+${rows.filter((r) => r.waits).length} whose mistake is waiting); over ${TARGET_MS / 1000} s: ${judged.filter((r) => r.ms > TARGET_MS).length}; slowest: ${slowest ? `${slowest.lab} ${slowest.variant} ${(slowest.ms / 1000).toFixed(1)} s` : '-'}\n`);
   process.stdout.write(`verdicts differing from tests/cases.json: ${rows.filter((r) => !r.right).length}\n`);
+  // What each grading cost, for `npm run bench:class` (a class's wall time computed from it).
+  const file = writeBenchFigures('verdicts', { rows: rows.map(({ lab, variant, ms, right, wrongWork, waits }) => ({ lab, variant, ms, right, wrongWork, waits: waits ?? null })) });
+  process.stdout.write(`figures written to ${path.relative(process.cwd(), file)}\n`);
 }
 
 main().catch((error: unknown) => {
