@@ -9,7 +9,8 @@ import { execa } from 'execa';
  * Grades lab-03's reference solution several times with warm caches and, in the
  * same run, times the raw docker CLI doing the same work with the same builder
  * (the machine's default `docker build`; set DOCKERLAB_BUILDER and DOCKER_BUILDKIT
- * together to compare another); prints both medians and, last, `grader/raw ratio: N`.
+ * together to compare another); prints both medians and `grader/raw ratio: N`. Then the same
+ * for a script lab (scriptLab below).
  */
 const ROOT = packageRoot();
 const CLI = path.join(ROOT, 'grader/dist/cli.js');
@@ -30,6 +31,19 @@ docker logs "$name" 2>&1 | grep "Serving on port 8080" >/dev/null
 docker inspect -f '{{.State.Status}}' "$name" >/dev/null
 docker rm -f "$name" >/dev/null
 docker rmi --no-prune "$tag" >/dev/null
+`;
+
+/** lab-01 by hand: the student's commands.sh on the host engine, then the CLI reads of what the checks look at, then removal. */
+const RAW_SCRIPT = String.raw`
+set -euo pipefail
+dir=$1
+trap 'docker rm -f mon-serveur ancien >/dev/null 2>&1 || true' EXIT
+(cd "$dir" && bash commands.sh >/dev/null)
+docker inspect -f '{{.State.Status}} {{.RestartCount}} {{.Config.Image}}' mon-serveur >/dev/null
+docker port mon-serveur 80/tcp >/dev/null
+until curl -fsS http://127.0.0.1:8080/ 2>/dev/null | grep 'Welcome to nginx!' >/dev/null; do sleep 0.05; done
+docker inspect -f '{{.State.Status}} {{.State.ExitCode}} {{.Config.Image}}' ancien >/dev/null
+docker rm -f mon-serveur ancien >/dev/null
 `;
 
 function median(values: number[]): number {
@@ -81,6 +95,42 @@ async function main(): Promise<void> {
     // Where the grader's time goes (the result's timings, median per stage).
     const names = Object.keys(stages[0] ?? {});
     process.stdout.write(`grader stages (median ms): ${names.map((n) => `${n} ${median(stages.map((s) => s[n] ?? 0)).toFixed(0)}`).join(', ')}\n`);
+    await scriptLab();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A script lab: lab-01's reference graded in its sandbox (the default, required) against the same
+ * commands run by hand on the host engine plus the CLI reads of the result (RAW_SCRIPT). Target:
+ * the grader within 1.5 s of the raw figure (issue 16, goal 1).
+ */
+async function scriptLab(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dockerlab-bench-lab01-'));
+  const labDir = path.join(ROOT, 'labs/lab-01');
+  for (const entry of readdirSync(labDir)) if (isGivenEntry(entry)) cpSync(path.join(labDir, entry), path.join(dir, entry), { recursive: true });
+  cpSync(path.join(casesDir(labDir), 'reference'), dir, { recursive: true });
+  const grader = () => execa('node', [CLI, 'lab-01', '--submission', dir, '--format', 'json', '--quiet', '--sandbox', 'required']);
+  const raw = () => execa('bash', ['-c', RAW_SCRIPT, 'raw', dir]);
+  try {
+    const first = JSON.parse((await grader()).stdout) as { score: number; maxScore: number; isolation: string };
+    if (first.score !== first.maxScore || first.isolation !== 'sandbox') throw new Error(`lab-01's reference: ${first.score}/${first.maxScore} in ${first.isolation}, expected full marks in a sandbox`);
+    await raw();
+    const graderTimes: number[] = [];
+    const rawTimes: number[] = [];
+    const stages: Record<string, number>[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      graderTimes.push(await timed(async () => stages.push((JSON.parse((await grader()).stdout) as { timings?: Record<string, number> }).timings ?? {})));
+      rawTimes.push(await timed(raw));
+      process.stderr.write(`lab-01 run ${i + 1}/${RUNS}: grader ${graderTimes[i]!.toFixed(0)} ms, raw ${rawTimes[i]!.toFixed(0)} ms\n`);
+    }
+    const g = median(graderTimes);
+    const r = median(rawTimes);
+    process.stdout.write(`script lab (lab-01 reference in its sandbox) grader median: ${g.toFixed(0)} ms; raw (bash commands.sh on the host + CLI reads) median: ${r.toFixed(0)} ms\n`);
+    process.stdout.write(`script lab grader - raw: ${((g - r) / 1000).toFixed(2)} s (target ≤ 1.5 s)\n`);
+    const names = Object.keys(stages[0] ?? {});
+    process.stdout.write(`script lab grader stages (median ms): ${names.map((n) => `${n} ${median(stages.map((s) => s[n] ?? 0)).toFixed(0)}`).join(', ')}\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

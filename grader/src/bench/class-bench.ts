@@ -70,13 +70,15 @@ export function estimateClass(inputs: ClassInputs): ClassEstimate {
 }
 
 /**
- * A shard runner's set-up before its first grading, measured on this machine (2026-12-08) from
- * nothing: `npm ci --omit=dev` (13 s, cold npm cache) + the engine installed and started by
- * `npm run provision` (Debian's docker.io: 13 s) + `npm run grade -- images --ensure` with no
- * registry (every offline stand-in and the sandbox image, side by side). A GitHub runner has
- * Docker and pulls the images instead; this is the slower case. Override: CLASS_SETUP_SECONDS.
+ * A shard runner's set-up before its first grading, measured on this machine on 2026-12-08 from
+ * nothing (/tmp/fresh-measure.sh of that session: a new clone, a cold npm cache, an empty engine):
+ * `npm ci --omit=dev` 12.8 s; Debian's docker.io installed 13 s (that morning's new machine) and
+ * the CLI plugins from trixie about 8 s; `npm run provision` (dockerd started, the Debian root
+ * debootstrapped) 33.2 s; `npm run grade -- images --ensure` for every other image side by side
+ * 47.6 s. A GitHub runner has Docker and pulls the images instead: this is the slower case.
+ * Override: CLASS_SETUP_SECONDS.
  */
-const SETUP_SECONDS = 13 + 13 + 120;
+const SETUP_SECONDS = 13 + 13 + 8 + 33 + 48;
 /** The merge job: a runner's start, the shards' artifacts downloaded, batch-merge (seconds). An allowance, not a measurement. */
 const MERGE_SECONDS = 90;
 
