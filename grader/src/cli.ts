@@ -140,9 +140,8 @@ async function main(argv: string[]): Promise<number> {
     // Everything else starts from Debian; once it is there, the stand-ins and the sandbox image build side by side.
     await baseImages.ensure(['debian:bookworm-slim'], say);
     const { ensureSandboxImage } = await import('./sandbox/index.js');
-    const done = await Promise.allSettled([baseImages.ensureAllStandIns(say), ensureSandboxImage(runtime, say)]);
-    const failed = done.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    const { allOrFirstError } = await import('./lib/slots.js');
+    await allOrFirstError([baseImages.ensureAllStandIns(say), ensureSandboxImage(runtime, say)]);
     say(`base images and sandbox image ready (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     return 0;
   }

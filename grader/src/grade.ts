@@ -17,7 +17,7 @@ import { langFromLocale, pick, type Lang } from './i18n/lang.js';
 import { sayIn } from './i18n/messages.js';
 import { fromRoot } from './paths.js';
 import { score, type ActionResult, type CheckResult, type Result } from './result.js';
-import { deadlineTimer, oneTimeClock } from './lib/one-time.js';
+import { deadlineTimer } from './lib/one-time.js';
 import { labsDir as defaultLabsDir, loadLabFile, preloadValidators } from './spec/load.js';
 import { isCheck, type ActionSpec, type Lab } from './spec/schema.js';
 import { workloadKind } from './workloads/index.js';
@@ -296,13 +296,12 @@ function deadlineFor(lab: Lab, outer: AbortSignal | undefined) {
     stopReason ??= 'deadline';
     controller.abort();
   });
-  const oneTimeAtStart = oneTimeClock();
   return {
     signal: controller.signal,
     deadlineSeconds,
     reason: () => stopReason,
     /** Milliseconds of one-time set-up this grading waited for (or ran beside). */
-    oneTimeMs: () => oneTimeClock() - oneTimeAtStart,
+    oneTimeMs: timer.setUpMs,
     release: () => {
       timer.cancel();
       outer?.removeEventListener('abort', onAbort);

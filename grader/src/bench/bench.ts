@@ -1,8 +1,7 @@
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../paths.js';
-import { casesDir, isGivenEntry } from '../spec/cases.js';
+import { assembleCase } from '../spec/cases.js';
 import { execa } from 'execa';
 
 /**
@@ -58,43 +57,50 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
+/** A lab's reference as a student's folder (the lab's given files with the case's over them). */
+function reference(lab: string): string {
+  return assembleCase(path.join(ROOT, 'labs', lab), { name: 'reference', remove: [] });
+}
+
+/**
+ * The grader (a CLI run printing its JSON result) and the raw commands, each once to warm the
+ * caches and then RUNS times in turn: both medians and the median of each stage of the grader's.
+ */
+async function compare(label: string, grader: () => Promise<{ stdout: string }>, raw: () => Promise<unknown>): Promise<{ graderMs: number; rawMs: number; stages: string }> {
+  await raw();
+  const graderTimes: number[] = [];
+  const rawTimes: number[] = [];
+  const stages: Record<string, number>[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    graderTimes.push(await timed(async () => stages.push((JSON.parse((await grader()).stdout) as { timings?: Record<string, number> }).timings ?? {})));
+    rawTimes.push(await timed(raw));
+    process.stderr.write(`${label} run ${i + 1}/${RUNS}: grader ${graderTimes[i]!.toFixed(0)} ms, raw ${rawTimes[i]!.toFixed(0)} ms\n`);
+  }
+  // Where the grader's time goes (the result's timings, median per stage).
+  const names = Object.keys(stages[0] ?? {});
+  return {
+    graderMs: median(graderTimes),
+    rawMs: median(rawTimes),
+    stages: names.map((n) => `${n} ${median(stages.map((st) => st[n] ?? 0)).toFixed(0)}`).join(', '),
+  };
+}
+
 async function main(): Promise<void> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'dockerlab-bench-'));
-  const labDir = path.join(ROOT, 'labs/lab-03');
-  for (const entry of readdirSync(labDir)) if (isGivenEntry(entry)) cpSync(path.join(labDir, entry), path.join(dir, entry), { recursive: true });
-  cpSync(path.join(casesDir(labDir), 'reference'), dir, { recursive: true });
+  const dir = reference('lab-03');
   const grader = () => execa('node', [CLI, 'lab-03', '--submission', dir, '--format', 'json', '--quiet']);
   const raw = () => execa('bash', ['-c', RAW, 'raw', dir]);
   try {
     process.stderr.write('warming caches (one run of each)…\n');
-    const first = await grader();
-    const result = JSON.parse(first.stdout) as { score: number; maxScore: number };
+    const result = JSON.parse((await grader()).stdout) as { score: number; maxScore: number };
     if (result.score !== result.maxScore) throw new Error(`the reference did not score full marks (${result.score}/${result.maxScore})`);
-    await raw();
-    const graderTimes: number[] = [];
-    const rawTimes: number[] = [];
-    const stages: Record<string, number>[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      graderTimes.push(
-        await timed(async () => {
-          const run = await grader();
-          stages.push((JSON.parse(run.stdout) as { timings?: Record<string, number> }).timings ?? {});
-        }),
-      );
-      rawTimes.push(await timed(raw));
-      process.stderr.write(`run ${i + 1}/${RUNS}: grader ${graderTimes[i]!.toFixed(0)} ms, raw ${rawTimes[i]!.toFixed(0)} ms\n`);
-    }
+    const { graderMs: g, rawMs: r, stages } = await compare('lab-03', grader, raw);
     const help: number[] = [];
     for (let i = 0; i < 7; i++) help.push(await timed(() => execa('node', [CLI, '--help'])));
-    const g = median(graderTimes);
-    const r = median(rawTimes);
     process.stdout.write(`grade --help start-up median: ${median(help).toFixed(0)} ms (target ≤ 500 ms)\n`);
     process.stdout.write(`grader median: ${g.toFixed(0)} ms over ${RUNS} runs (lab-03 reference, warm caches)\n`);
     process.stdout.write(`raw docker CLI median: ${r.toFixed(0)} ms over ${RUNS} runs (build, run, wait for HTTP, inspect, exec, top, logs, remove)\n`);
     process.stdout.write(`grader/raw ratio: ${(g / r).toFixed(2)}\n`);
-    // Where the grader's time goes (the result's timings, median per stage).
-    const names = Object.keys(stages[0] ?? {});
-    process.stdout.write(`grader stages (median ms): ${names.map((n) => `${n} ${median(stages.map((s) => s[n] ?? 0)).toFixed(0)}`).join(', ')}\n`);
+    process.stdout.write(`grader stages (median ms): ${stages}\n`);
     await scriptLab();
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -107,30 +113,16 @@ async function main(): Promise<void> {
  * the grader within 1.5 s of the raw figure (issue 16, goal 1).
  */
 async function scriptLab(): Promise<void> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'dockerlab-bench-lab01-'));
-  const labDir = path.join(ROOT, 'labs/lab-01');
-  for (const entry of readdirSync(labDir)) if (isGivenEntry(entry)) cpSync(path.join(labDir, entry), path.join(dir, entry), { recursive: true });
-  cpSync(path.join(casesDir(labDir), 'reference'), dir, { recursive: true });
+  const dir = reference('lab-01');
   const grader = () => execa('node', [CLI, 'lab-01', '--submission', dir, '--format', 'json', '--quiet', '--sandbox', 'required']);
   const raw = () => execa('bash', ['-c', RAW_SCRIPT, 'raw', dir]);
   try {
     const first = JSON.parse((await grader()).stdout) as { score: number; maxScore: number; isolation: string };
     if (first.score !== first.maxScore || first.isolation !== 'sandbox') throw new Error(`lab-01's reference: ${first.score}/${first.maxScore} in ${first.isolation}, expected full marks in a sandbox`);
-    await raw();
-    const graderTimes: number[] = [];
-    const rawTimes: number[] = [];
-    const stages: Record<string, number>[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      graderTimes.push(await timed(async () => stages.push((JSON.parse((await grader()).stdout) as { timings?: Record<string, number> }).timings ?? {})));
-      rawTimes.push(await timed(raw));
-      process.stderr.write(`lab-01 run ${i + 1}/${RUNS}: grader ${graderTimes[i]!.toFixed(0)} ms, raw ${rawTimes[i]!.toFixed(0)} ms\n`);
-    }
-    const g = median(graderTimes);
-    const r = median(rawTimes);
+    const { graderMs: g, rawMs: r, stages } = await compare('lab-01', grader, raw);
     process.stdout.write(`script lab (lab-01 reference in its sandbox) grader median: ${g.toFixed(0)} ms; raw (bash commands.sh on the host + CLI reads) median: ${r.toFixed(0)} ms\n`);
     process.stdout.write(`script lab grader - raw: ${((g - r) / 1000).toFixed(2)} s (target ≤ 1.5 s)\n`);
-    const names = Object.keys(stages[0] ?? {});
-    process.stdout.write(`script lab grader stages (median ms): ${names.map((n) => `${n} ${median(stages.map((s) => s[n] ?? 0)).toFixed(0)}`).join(', ')}\n`);
+    process.stdout.write(`script lab grader stages (median ms): ${stages}\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { currentGraderVersion } from '../grade.js';
 import { fromRoot } from '../paths.js';
 
 /** Where the benches leave their measured figures (.dockerlab/bench/<name>.json), for the benches that compute from them. */
@@ -15,13 +16,7 @@ export interface Figures<T> {
 export function writeBenchFigures<T>(name: string, figures: T): string {
   mkdirSync(FIGURES_DIR, { recursive: true });
   const file = path.join(FIGURES_DIR, `${name}.json`);
-  let grader = 'unknown';
-  try {
-    grader = (JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { version?: string }).version ?? grader;
-  } catch {
-    // a copy without package.json: the figures still hold
-  }
-  writeFileSync(file, `${JSON.stringify({ bench: name, measuredAt: new Date().toISOString(), grader, figures } satisfies Figures<T>, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ bench: name, measuredAt: new Date().toISOString(), grader: currentGraderVersion(), figures } satisfies Figures<T>, null, 2)}\n`);
   return file;
 }
 

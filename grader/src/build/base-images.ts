@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, sta
 import os from 'node:os';
 import path from 'node:path';
 import { asOneTime } from '../lib/one-time.js';
-import { Slots } from '../lib/slots.js';
+import { allOrFirstError, Slots } from '../lib/slots.js';
 import { fromRoot } from '../paths.js';
 import { execa } from 'execa';
 import { EngineError, isNotFound, messageOf, type Runtime, STAND_IN_LABEL } from '../engine/index.js';
@@ -114,8 +114,7 @@ export class BaseImages {
       }
       return job;
     });
-    const failed = (await Promise.allSettled(jobs)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    await allOrFirstError(jobs);
   }
 
   /** Every stand-in and alias, for provisioning a machine ahead of time. */

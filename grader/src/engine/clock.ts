@@ -7,7 +7,7 @@ import type Docker from 'dockerode';
  * shares its clock (skew ≈ 0); Docker Desktop's VM or a remote engine may not, and then the
  * measured skew corrects the engine's timestamps, or, when unknown, they are not relied on.
  */
-export const TRUSTED_WITHIN_MS = 100;
+const TRUSTED_WITHIN_MS = 100;
 
 const skews = new WeakMap<Docker, Promise<number | null>>();
 

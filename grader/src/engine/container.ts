@@ -66,7 +66,7 @@ export class EngineContainer implements ContainerFacts {
     for (const [key, list] of Object.entries(bindings)) {
       ports[key] = (list ?? []).map((b) => ({ hostIp: b.HostIp, hostPort: Number(b.HostPort) }));
     }
-    const started = info.State.StartedAt;
+    const started = info.State.StartedAt && !info.State.StartedAt.startsWith('0001-') ? info.State.StartedAt : null;
     const finished = info.State.FinishedAt;
     return {
       id: info.Id,
@@ -75,10 +75,10 @@ export class EngineContainer implements ContainerFacts {
       running: info.State.Running,
       restarting: info.State.Restarting,
       exitCode: info.State.ExitCode,
-      startedAt: started && !started.startsWith('0001-') ? started : null,
+      startedAt: started,
       finishedAt: finished && !finished.startsWith('0001-') ? finished : null,
-      uptimeMs: info.State.Running ? uptimeMs(started && !started.startsWith('0001-') ? started : null, await skew, askedAt) : null,
-      answeredSinceStart: !!started && this.answeredStarts.has(started),
+      uptimeMs: info.State.Running ? uptimeMs(started, await skew, askedAt) : null,
+      answeredSinceStart: started !== null && this.answeredStarts.has(started),
       restartCount: info.RestartCount ?? 0,
       oomKilled: info.State.OOMKilled,
       image: info.Config.Image,

@@ -4,7 +4,7 @@
  * Everything here talks to one engine and knows nothing of builds, sandboxes, Compose or labs.
  * Other rooms import this file only; files inside the room import each other directly.
  */
-export { engineClockSkew, isoToMs, isoToNs, uptimeMs } from './clock.js';
+export { isoToNs } from './clock.js';
 export { EngineContainer } from './container.js';
 export { requireEngine } from './docker.js';
 export { EngineError, NoEngineError, SandboxUnavailableError, UsageError, isNotFound, messageOf, statusCodeOf } from './errors.js';

@@ -33,7 +33,7 @@ export async function asOneTime<T>(work: () => Promise<T>): Promise<T> {
  * A timer for `ms` milliseconds of the grading's own time: when it fires after one-time work
  * ran, it waits that much longer first. Returns the function that cancels it.
  */
-export function deadlineTimer(ms: number, onDeadline: () => void, clock: () => number = oneTimeClock): { cancel: () => void; grantedMs: () => number } {
+export function deadlineTimer(ms: number, onDeadline: () => void, clock: () => number = oneTimeClock): { cancel: () => void; grantedMs: () => number; setUpMs: () => number } {
   const start = clock();
   let granted = 0;
   let timer: NodeJS.Timeout;
@@ -47,5 +47,6 @@ export function deadlineTimer(ms: number, onDeadline: () => void, clock: () => n
     onDeadline();
   };
   timer = setTimeout(fire, ms);
-  return { cancel: () => clearTimeout(timer), grantedMs: () => granted };
+  // setUpMs: the one-time work so far since the timer started (granted, or to be granted when it fires).
+  return { cancel: () => clearTimeout(timer), grantedMs: () => granted, setUpMs: () => clock() - start };
 }

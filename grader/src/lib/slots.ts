@@ -19,3 +19,9 @@ export class Slots {
     }
   }
 }
+
+/** Waits for every promise (none is left running unwatched), then throws the first rejection in their order, if any. */
+export async function allOrFirstError(promises: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(promises)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { asOneTime, deadlineTimer, oneTimeClock } from '../../../grader/src/lib/one-time.js';
-import { Slots } from '../../../grader/src/lib/slots.js';
+import { allOrFirstError, Slots } from '../../../grader/src/lib/slots.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -33,6 +33,7 @@ describe('one-time work (a base image built, the sandbox image) and the deadline
     jest.advanceTimersByTime(1);
     expect(fired).toHaveBeenCalledTimes(1);
     expect(timer.grantedMs()).toBe(700);
+    expect(timer.setUpMs()).toBe(700);
   });
 
   it('cancel stops it for good', () => {
@@ -89,5 +90,16 @@ describe('Slots', () => {
 
   it('refuses a size below 1', () => {
     expect(() => new Slots(0)).toThrow('at least 1');
+  });
+});
+
+describe('allOrFirstError', () => {
+  it('waits for every promise, then throws the first rejection in their order', async () => {
+    let lateDone = false;
+    const late = sleep(40).then(() => { lateDone = true; });
+    // The first in order fails later than the second: order decides, not time.
+    await expect(allOrFirstError([sleep(10).then(() => { throw new Error('index 0'); }), Promise.reject(new Error('index 1')), late])).rejects.toThrow('index 0');
+    expect(lateDone).toBe(true);
+    await expect(allOrFirstError([sleep(1), Promise.resolve(2)])).resolves.toBeUndefined();
   });
 });
