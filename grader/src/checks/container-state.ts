@@ -11,7 +11,7 @@ const SETTLED_BY_ENGINE_CLOCK_MS = 5000;
 
 export const containerState = defineCheck({
   kind: 'container-state',
-  description: 'A container exists and is in a state (running, exited…), optionally with an exit code; `running` also requires no restarts, being up for a second or having answered the lab\'s readiness request (a process that stops at once is not running) and, with `minUptimeSeconds`, that long up. When the state is not yet final, it is polled for up to `withinSeconds`.',
+  description: 'A container exists and is in a state (running, exited…), optionally with an exit code; `running` also requires no restarts, being up for a second (a process that stops at once is not running) and, with `minUptimeSeconds`, that long up. When the state is not yet final, it is polled for up to `withinSeconds`.',
   example: { container: 'ancien', status: 'exited' },
   params: Type.Object({
     container: ContainerName,
@@ -51,16 +51,14 @@ export const containerState = defineCheck({
     // At least 0: a remote engine whose clock is ahead of ours reports a start in our future.
     const uptime = (s: { startedAt: string | null }) => (s.startedAt ? Math.max(0, (Date.now() - Date.parse(s.startedAt)) / 1000) : 0);
     // "Running" is a claim about a process that stays up: a server that refuses its configuration is
-    // "running" for the few milliseconds it takes to read it. So it must have answered the grader's
-    // readiness request (the image workload's run.ready.http) and still run, or have been up SETTLE_MS: by
-    // the engine's own clock when the grader could read it precisely (engine/clock.ts: its skew
-    // measured, so a started-then-checked container needs no extra second of waiting), else seen
+    // "running" for the few milliseconds it takes to read it, one that serves a single request for
+    // as long as that takes. So it must have been up SETTLE_MS since its start: by the engine's own
+    // clock when the grader could read it precisely (engine/clock.ts: the skew measured), so the
+    // wait ends a second after the start rather than a second after the check began; else seen
     // running for SETTLE_MS by this clock (the same start, no restart), or started long enough ago by
     // the engine's clock that an unmeasured clock skew cannot make a fresh start look old.
     const seen = new Map<string, number>();
-    const settled = (s: { startedAt: string | null; uptimeMs?: number | null; answeredSinceStart?: boolean }) => {
-      // An app that answered the grader's readiness request, and runs still, is past reading its configuration.
-      if (s.answeredSinceStart === true) return true;
+    const settled = (s: { startedAt: string | null; uptimeMs?: number | null }) => {
       if (typeof s.uptimeMs === 'number' && s.uptimeMs >= SETTLE_MS) return true;
       const key = s.startedAt ?? '';
       if (!seen.has(key)) seen.set(key, Date.now());

@@ -44,12 +44,6 @@ export class EngineContainer implements ContainerFacts {
     return this.handle.id;
   }
 
-  private readonly answeredStarts = new Set<string>();
-  /** The app answered the grader (its readiness HTTP) while the start `startedAt` of this container ran. */
-  recordAnswer(startedAt: string | null): void {
-    if (startedAt) this.answeredStarts.add(startedAt);
-  }
-
   async state(): Promise<ContainerState> {
     const skew = engineClockSkew(this.runtime.docker);
     // Before the request: the engine answered "running" at some moment after it, so the uptime is not overstated.
@@ -78,7 +72,6 @@ export class EngineContainer implements ContainerFacts {
       startedAt: started,
       finishedAt: finished && !finished.startsWith('0001-') ? finished : null,
       uptimeMs: info.State.Running ? uptimeMs(started, await skew, askedAt) : null,
-      answeredSinceStart: started !== null && this.answeredStarts.has(started),
       restartCount: info.RestartCount ?? 0,
       oomKilled: info.State.OOMKilled,
       image: info.Config.Image,

@@ -127,11 +127,6 @@ export interface ContainerState {
    * null when that clock could not be read precisely (engine/clock.ts) or it is not running.
    */
   uptimeMs?: number | null;
-  /**
-   * The grader got an answer from the app (the lab's readiness HTTP) while this start of the
-   * container ran: it is the app serving, not a process that reads its configuration and stops.
-   */
-  answeredSinceStart?: boolean;
   restartCount: number;
   oomKilled: boolean;
   image: string; // as the user named it (Config.Image)

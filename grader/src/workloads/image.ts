@@ -150,7 +150,6 @@ export const imageWorkload = defineWorkload({
         ? null
         : await ctx.observe.http({ port: hostPort, path: ready.http.path ?? '/', withinMs: timeoutMs, hopeless: watch.hopeless });
       const state = await container.state();
-      if (state.running && answer?.ok) container.recordAnswer(state.startedAt);
       if (!state.running) prepared.notes.push(say('exitedEarly', { code: state.exitCode }));
       else if (watch.why()) prepared.notes.push(say('notReadyHopeless', { port: ready.http.port, why: watch.why() }));
       else if (!answer?.ok) prepared.notes.push(say('notReady', { port: ready.http.port, seconds: timeoutMs / 1000 }));

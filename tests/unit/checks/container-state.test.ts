@@ -77,12 +77,6 @@ describe('container-state running: the engine\'s measured clock saves the second
     expect(r.ms).toBeGreaterThanOrEqual(SETTLE_MS - 50);
   });
 
-  it('a container that answered the readiness request since this start passes at once, however fresh', async () => {
-    const r = await evaluate({ ...RUNNING, startedAt: new Date().toISOString(), uptimeMs: 50, answeredSinceStart: true });
-    expect(r.passed).toBe(true);
-    expect(r.ms).toBeLessThan(500);
-  });
-
   it('without the engine\'s clock (uptimeMs null) a fresh start is watched for a second, as before', async () => {
     const r = await evaluate({ ...RUNNING, startedAt: new Date().toISOString(), uptimeMs: null });
     expect(r.passed).toBe(true);
